@@ -1,0 +1,45 @@
+/** Pure retry rules shared by single requests and the batch pipeline. `now` and `random` are injected. */
+
+/** Statuses worth another attempt: timeouts, conflicts that clear, rate limits and server failures. */
+const RETRYABLE_STATUSES = new Set([408, 409, 429, 500, 502, 503, 504]);
+
+/** Whether a response status may succeed if the same request is sent again. 400/401/403/404/413/422 never do. */
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.has(status);
+}
+
+export interface BackoffOptions {
+  /** First delay ceiling, ms. */
+  baseMs: number;
+  /** Largest delay, ms. */
+  maxMs: number;
+}
+
+/**
+ * Exponential backoff with full jitter ("Exponential Backoff And Jitter", AWS architecture blog):
+ * a uniform delay in [0, min(maxMs, baseMs * 2^(attempt-1))]. Full jitter spreads clients that failed
+ * together, so a recovering server is not hit by synchronized waves.
+ * @param attempt 1 for the first retry.
+ */
+export function backoffMs(attempt: number, { baseMs, maxMs }: BackoffOptions, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Reads `retry-after-ms` (milliseconds) or `Retry-After` (seconds, or an HTTP date) into a delay in ms.
+ * Returns undefined when absent or unparseable; a date in the past gives 0.
+ */
+export function parseRetryAfter(headers: { 'retry-after'?: string | undefined; 'retry-after-ms'?: string | undefined }, now: number = Date.now()): number | undefined {
+  const ms = headers['retry-after-ms'];
+  if (ms !== undefined && ms.trim() !== '') {
+    const value = Number(ms);
+    if (Number.isFinite(value) && value >= 0) return value;
+  }
+  const raw = headers['retry-after'];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(raw)) return Math.round(Number(raw) * 1000);
+  const date = Date.parse(raw);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}

@@ -1,0 +1,26 @@
+import { defineConfig } from 'tsup';
+
+// Two builds, because the two entry points promise different runtimes:
+// - the SDK (`.`) runs on Node >= 18 as ESM and CJS. p-queue and p-retry are ESM-only and Node 18
+//   cannot require() ESM, so the CJS build bundles them (noExternal).
+// - the server and CLI (`./server`, `bin`) need Node >= 20 and stay ESM; their dependencies are
+//   optional peers that are never bundled, so an SDK user never installs or compiles them.
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    target: 'node18',
+    sourcemap: true,
+    noExternal: ['p-queue', 'p-retry'],
+  },
+  {
+    entry: { 'server/index': 'src/server/index.ts', 'server/cli': 'src/server/cli.ts' },
+    format: ['esm'],
+    dts: { entry: { 'server/index': 'src/server/index.ts' } },
+    target: 'node20',
+    sourcemap: true,
+    banner: { js: '' },
+  },
+]);
