@@ -1,0 +1,287 @@
+/**
+ * The repository contract the routes depend on. Routes never write SQL: they validate, price and
+ * shape responses, and call these methods. Two engines implement it (SQLite in `sqlite.ts`,
+ * PostgreSQL in `postgres.ts`), so every method is async and speaks only engine-neutral values:
+ * ids are strings, instants are epoch milliseconds (numbers) on input and RFC 3339 UTC strings in
+ * returned entities, money is integer nano-USD, metadata travels as compact JSON text on the way
+ * in (already measured by the validator) and as parsed objects on the way out.
+ *
+ * Every method that touches tenant data takes `tenantId` first and must never read or change a
+ * row of another tenant: that is the isolation guarantee of the API (DESIGN §3).
+ */
+import type {
+  AggregationWindow,
+  EndUser,
+  EndUserStatus,
+  Subscription,
+  SubscriptionStatus,
+  UsageEvent,
+  UsageRecordResponse,
+} from '../../protocol/types';
+
+/** Which engine backs a store; reported by `GET /healthz`. */
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** A customer of the server operator; every API key and every row belongs to exactly one. */
+export interface Tenant {
+  /** Opaque id, `ten_…`. */
+  id: string;
+  /** Unique human name, e.g. `default` or `acme`. */
+  name: string;
+  createdAt: string;
+}
+
+// ── End users ───────────────────────────────────────────────────────────────────────────────────
+
+/** A validated end user to insert. Ids and times are chosen by the caller (the route). */
+export interface NewEndUser {
+  id: string;
+  externalId: string;
+  name: string | null;
+  email: string | null;
+  metadataJson: string;
+  nowMs: number;
+}
+
+/** Fields to change on an end user; absent fields are left as they are, `null` clears. */
+export interface EndUserPatch {
+  name?: string | null;
+  email?: string | null;
+  metadataJson?: string;
+}
+
+/** Filter and page of `listEndUsers`. `limit`/`offset` are already validated. */
+export interface EndUserListQuery {
+  status?: EndUserStatus;
+  limit: number;
+  offset: number;
+}
+
+/** One page of end users in creation order, plus counts over the whole tenant. */
+export interface EndUserPage {
+  endUsers: EndUser[];
+  /** Users matching `status` (all users when no status was given). */
+  total: number;
+  activeCount: number;
+  deactivatedCount: number;
+}
+
+// ── Subscriptions ───────────────────────────────────────────────────────────────────────────────
+
+/** A validated subscription to insert; `userId` has been checked to exist in the tenant. */
+export interface NewSubscription {
+  id: string;
+  userId: string;
+  pricingPlanId: string;
+  currentPeriodStart: string;
+  currentPeriodEnd: string;
+  stripeSubscriptionId: string | null;
+  metadataJson: string;
+  nowMs: number;
+}
+
+/** Fields to change on a subscription; absent fields are kept, `null` clears. */
+export interface SubscriptionPatch {
+  pricingPlanId?: string;
+  currentPeriodStart?: string;
+  currentPeriodEnd?: string;
+  stripeSubscriptionId?: string | null;
+  metadataJson?: string;
+}
+
+/** Filter and page of `listSubscriptions`, in creation order. */
+export interface SubscriptionListQuery {
+  userId?: string;
+  status?: SubscriptionStatus;
+  limit: number;
+  offset: number;
+}
+
+/** What ingest needs to know about a referenced subscription. */
+export interface SubscriptionRef {
+  id: string;
+  status: SubscriptionStatus;
+  /** Epoch ms of cancellation, or null while active. */
+  canceledAtMs: number | null;
+}
+
+// ── Usage ───────────────────────────────────────────────────────────────────────────────────────
+
+/** Token kind of an LLM token event, derived from `metricName` (and `metadata.token_type`). */
+export type TokenKind = 'input' | 'output' | 'cache_read' | 'cache_write';
+
+/** A validated, priced usage event ready to store. */
+export interface NewUsageEvent {
+  /** Pre-generated `evt_…` id, used only if this event is new. */
+  id: string;
+  idempotencyKey: string;
+  eventType: string;
+  metricName: string;
+  quantity: number;
+  subscriptionId: string | null;
+  timestampMs: number;
+  receivedAtMs: number;
+  /** Compact JSON of the metadata object (agent_id / workflow_id already folded in). */
+  metadataJson: string;
+  /** `metadata.agent_id` / `metadata.workflow_id` when they are strings, denormalised for grouping. */
+  agentId: string | null;
+  workflowId: string | null;
+  tokenKind: TokenKind | null;
+  costNanoUsd: number;
+  /** False for an LLM token event whose model had no price (cost 0). */
+  priced: boolean;
+  /** Where the cost came from: `metadata`, `override`, `genai-prices@<version>`, or null. */
+  priceSource: string | null;
+}
+
+/**
+ * Outcome of `insertUsageEvents`. Either every event was handled (`results` in input order) or
+ * some key was already stored (or repeated in the batch) with different billable fields, in which
+ * case nothing at all was written and `conflicts` lists those events.
+ */
+export type InsertUsageEventsResult =
+  | { ok: true; results: UsageRecordResponse[]; recordedCount: number }
+  | { ok: false; conflicts: { index: number; idempotencyKey: string; existingEventId: string }[] };
+
+/** Filter shared by every usage read. The range is half-open: [startMs, endMs). */
+export interface UsageFilter {
+  startMs: number;
+  endMs: number;
+  subscriptionId?: string;
+  metricName?: string;
+  eventType?: string;
+  agentId?: string;
+  workflowId?: string;
+}
+
+/** One row of `aggregateUsage`: a metric, in one window when a window size was asked for. */
+export interface UsageAggregateRow {
+  metricName: string;
+  /** Start of the window (epoch ms, aligned to UTC hour/day), or null without a window. */
+  windowStartMs: number | null;
+  totalQuantity: number;
+  eventCount: number;
+  minQuantity: number;
+  maxQuantity: number;
+  costNanoUsd: number;
+}
+
+/** Totals of `summarizeUsage`. */
+export interface UsageSummaryTotals {
+  totalEvents: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costNanoUsd: number;
+  unpricedEventCount: number;
+  /** Sorted by metricName. */
+  metrics: { metricName: string; totalQuantity: number; eventCount: number }[];
+}
+
+/** The attribution dimensions, stored denormalised on each event. */
+export type AttributionDimension = 'agent_id' | 'workflow_id';
+
+/** One group of `costBreakdown` (unsorted; the caller sorts and computes shares). */
+export interface CostBreakdownRow {
+  value: string | null;
+  costNanoUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  eventCount: number;
+  unpricedEventCount: number;
+}
+
+// ── Request idempotency (Idempotency-Key header on create POSTs) ───────────────────────────────
+
+/** Result of claiming an `Idempotency-Key` for a request. */
+export type IdempotencyClaim =
+  /** The key is now held by this request; call `completeRequestKey` or `releaseRequestKey`. */
+  | { state: 'claimed' }
+  /** Another request with this key is still running. */
+  | { state: 'in_progress' }
+  /** The key was used (within the TTL) for a request with a different fingerprint. */
+  | { state: 'mismatch' }
+  /** The key finished before: replay this response. */
+  | { state: 'completed'; statusCode: number; body: string };
+
+// ── The contract ────────────────────────────────────────────────────────────────────────────────
+
+/** Persistence for the reference server. See the file comment for conventions. */
+export interface Store {
+  /** The engine, reported by `GET /healthz`. */
+  readonly kind: StoreKind;
+
+  // Tenants and keys
+  /** Create a tenant, or return the existing one with that name. */
+  ensureTenant(name: string): Promise<Tenant>;
+  /** Store a key's SHA-256 hex digest for a tenant (the key itself is never stored). `prefix` is kept for display. */
+  addApiKey(tenantId: string, keyHash: string, prefix: string): Promise<void>;
+  /** The tenant owning the key with this SHA-256 hex digest, or null. */
+  findTenantByKeyHash(keyHash: string): Promise<Tenant | null>;
+  /** Number of API keys in the store (the CLI creates a development key when it is 0). */
+  countApiKeys(): Promise<number>;
+
+  // End users
+  /** Insert an end user; returns `'external_id_taken'` if the tenant already has that externalId. */
+  createEndUser(tenantId: string, input: NewEndUser): Promise<EndUser | 'external_id_taken'>;
+  /** One end user of the tenant, or null. */
+  getEndUser(tenantId: string, id: string): Promise<EndUser | null>;
+  /** Apply a patch and bump `updatedAt`; null if the user does not exist in the tenant. */
+  updateEndUser(tenantId: string, id: string, patch: EndUserPatch, nowMs: number): Promise<EndUser | null>;
+  /**
+   * Set the status (`DEACTIVATED` stamps `deactivatedAt`, `ACTIVE` clears it). Setting the
+   * current status again is a no-op that returns the user unchanged. Null if not found.
+   */
+  setEndUserStatus(tenantId: string, id: string, status: EndUserStatus, nowMs: number): Promise<EndUser | null>;
+  /** A page of end users in creation order, with counts. */
+  listEndUsers(tenantId: string, query: EndUserListQuery): Promise<EndUserPage>;
+
+  // Subscriptions
+  /** Insert a subscription (status ACTIVE). */
+  createSubscription(tenantId: string, input: NewSubscription): Promise<Subscription>;
+  /** One subscription of the tenant, or null. */
+  getSubscription(tenantId: string, id: string): Promise<Subscription | null>;
+  /** Apply a patch and bump `updatedAt`; null if not found. */
+  updateSubscription(tenantId: string, id: string, patch: SubscriptionPatch, nowMs: number): Promise<Subscription | null>;
+  /** Mark CANCELED and stamp `canceledAt` (a second cancel returns it unchanged); null if not found. */
+  cancelSubscription(tenantId: string, id: string, nowMs: number): Promise<Subscription | null>;
+  /** A page of subscriptions in creation order and the number matching the filter. */
+  listSubscriptions(tenantId: string, query: SubscriptionListQuery): Promise<{ data: Subscription[]; total: number }>;
+  /** The subscriptions among `ids` that exist in the tenant, keyed by id. */
+  findSubscriptionRefs(tenantId: string, ids: readonly string[]): Promise<Map<string, SubscriptionRef>>;
+
+  // Usage
+  /**
+   * Store events atomically (one transaction). For each event, in order: a new key is inserted
+   * (`recorded: true`, its own id); a key already stored — earlier in this same call or before —
+   * with the same billable fields (eventType, metricName, quantity, subscriptionId) yields
+   * `recorded: false` and the stored event's id; the same key with different billable fields
+   * aborts the whole call (nothing written) and is reported in `conflicts`.
+   */
+  insertUsageEvents(tenantId: string, events: readonly NewUsageEvent[]): Promise<InsertUsageEventsResult>;
+  /** Events matching the filter, newest first (timestamp, then insertion order), and their count. */
+  queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }>;
+  /** Per-metric (and per-window) aggregates, sorted by metricName then window start. */
+  aggregateUsage(tenantId: string, filter: UsageFilter, window: AggregationWindow | null): Promise<UsageAggregateRow[]>;
+  /** Totals over the filter. */
+  summarizeUsage(tenantId: string, filter: UsageFilter): Promise<UsageSummaryTotals>;
+  /** Cost grouped by the dimension; events without it form the group with `value: null`. */
+  costBreakdown(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<CostBreakdownRow[]>;
+  /** Distinct non-null values of the dimension in the filter, sorted ascending. */
+  attributionValues(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<string[]>;
+
+  // Request idempotency
+  /**
+   * Claim `key` for a request with this fingerprint. Keys older than `ttlMs` are forgotten first.
+   * Atomic: of two concurrent claims, one gets `claimed` and the other `in_progress`.
+   */
+  claimRequestKey(tenantId: string, key: string, fingerprint: string, nowMs: number, ttlMs: number): Promise<IdempotencyClaim>;
+  /** Store the response of a claimed key so later requests replay it. */
+  completeRequestKey(tenantId: string, key: string, statusCode: number, body: string): Promise<void>;
+  /** Forget a claimed key (the request failed), so a retry runs again. */
+  releaseRequestKey(tenantId: string, key: string): Promise<void>;
+
+  /** Release the connection(s). Further calls fail. */
+  close(): Promise<void>;
+}
