@@ -1,0 +1,39 @@
+// Ceiling A: JSON encoding of 1000-event batches of our wire event (JSON.stringify of
+// { events: [...] }), and for reference gzip of the same bodies — the physical limit of any
+// SDK that must encode each event once on this machine.
+import { caseArgs, emit, nowNs } from '../lib/case.mjs';
+import { wireEvent } from '../lib/sdks.mjs';
+import zlib from 'node:zlib';
+
+const { n = 200_000, batchSize = 1000 } = caseArgs();
+const ts = new Date().toISOString();
+const batches = [];
+for (let b = 0; b < n / batchSize; b++) {
+  const events = new Array(batchSize);
+  for (let j = 0; j < batchSize; j++) events[j] = wireEvent(b * batchSize + j, 'bench-enc-', ts);
+  batches.push({ events });
+}
+// Warm the encoder on one batch, then time all of them.
+JSON.stringify(batches[0]);
+let bytes = 0;
+const bodies = [];
+const t0 = nowNs();
+for (const batch of batches) {
+  const body = JSON.stringify(batch);
+  bytes += body.length;
+  bodies.push(body);
+}
+const t1 = nowNs();
+const g0 = nowNs();
+let gzBytes = 0;
+for (const body of bodies.slice(0, 50)) gzBytes += zlib.gzipSync(body, { level: 1 }).length;
+const g1 = nowNs();
+const gzBatches = Math.min(50, bodies.length);
+emit({
+  n,
+  batchSize,
+  encodeEventsPerSec: n / ((t1 - t0) / 1e9),
+  bytesPerEvent: bytes / n,
+  gzipLevel1EventsPerSec: (gzBatches * batchSize) / ((g1 - g0) / 1e9),
+  gzipBytesPerEvent: gzBytes / (gzBatches * batchSize),
+});
