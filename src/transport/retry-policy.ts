@@ -43,3 +43,19 @@ export function parseRetryAfter(headers: { 'retry-after'?: string | undefined; '
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
 }
+
+/** Longest server-requested wait (`Retry-After`) a single request honours; a longer one ends the retries. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Backoff of single requests: full jitter under 0.5 s, 1 s, 2 s, … capped at 8 s (openai-node's range). */
+export const REQUEST_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 500, maxMs: 8_000 });
+
+/**
+ * Whether an error response may succeed when sent again. Like isRetryableStatus, except that a 409
+ * whose code is `external_id_taken` is a permanent conflict: retrying it only delays the error
+ * (409 `idempotency_request_in_progress` does clear, so other 409s stay retryable).
+ */
+export function isRetryableResponse(status: number, code: string | undefined): boolean {
+  if (status === 409 && code === 'external_id_taken') return false;
+  return isRetryableStatus(status);
+}

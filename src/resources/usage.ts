@@ -1,0 +1,87 @@
+import { createEventKeyGenerator } from '../internal/idempotency';
+import { assertUsageAggregationParams, assertUsageQueryParams, assertUsageSummaryParams } from '../internal/validate-inputs';
+import { toWireBatch, toWireEvent } from '../internal/validate-usage';
+import { ROUTES } from '../protocol/routes';
+import type {
+  UsageAggregationParams,
+  UsageAggregationResponse,
+  UsageBatchResponse,
+  UsageEvent,
+  UsageQueryParams,
+  UsageQueryResponse,
+  UsageRecordInput,
+  UsageRecordResponse,
+  UsageSummaryParams,
+  UsageSummaryResponse,
+} from '../protocol/types';
+import type { RequestOptions } from '../transport/request-options';
+import { paginate, ITERATE_PAGE_SIZE } from './pagination';
+import { APIResource, type ResourceContext } from './resource';
+
+/** Record and query AI usage events for billing and cost analysis. */
+export class Usage extends APIResource {
+  readonly #nextKey: () => string;
+
+  constructor(context: ResourceContext) {
+    super(context);
+    this.#nextKey = createEventKeyGenerator();
+  }
+
+  /**
+   * Record one usage event. The event is validated now, then buffered and sent in a batch; the promise
+   * resolves with `{ eventId, recorded }` once its batch is acknowledged (`recorded: false` means the
+   * server already held this `idempotencyKey`). `agent_id` / `workflow_id` are folded into
+   * `metadata.agent_id` / `metadata.workflow_id` and win over keys of the same name in `metadata`.
+   * Invalid input REJECTS the returned promise (nothing is buffered); delivery failures reject it too,
+   * but never as an unhandled rejection when you don't await it (see `client.on('error')`).
+   * @throws {BearLumenValidationError} (as a rejection) naming the field and rule.
+   * @throws {BearLumenBufferFullError} when the buffer is full and `batching.overflow` is `'reject'`.
+   * @throws {BearLumenClosedError} after `shutdown()`.
+   */
+  async record(data: UsageRecordInput): Promise<UsageRecordResponse> {
+    const event = toWireEvent(data, '', this.context.now());
+    return this.context.pipeline().record(event);
+  }
+
+  /**
+   * Record 1–1000 events in one request, all or nothing. Events without an `idempotencyKey` get one
+   * before the first attempt, so a retried batch is deduplicated instead of double counted. Large
+   * bodies are gzip-compressed.
+   * @throws {BearLumenValidationError} naming `events[i].<field>` before any request.
+   * @throws {BearLumenInvalidRequestError} `batch_validation_failed` with `details[{ index, … }]`.
+   */
+  async recordBatch(events: UsageRecordInput[], options?: RequestOptions): Promise<UsageBatchResponse> {
+    const wire = toWireBatch(events, this.context.now());
+    for (const event of wire) event.idempotencyKey ??= this.#nextKey();
+    return this.context.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, body: { events: wire }, compress: true }, options);
+  }
+
+  /** Query usage events, newest first; filters by subscription, metric, event type, agent, workflow and date range. */
+  async query(params?: UsageQueryParams, options?: RequestOptions): Promise<UsageQueryResponse> {
+    assertUsageQueryParams(params);
+    return this.context.request<UsageQueryResponse>({ method: 'GET', path: ROUTES.usageEvents, query: { ...params } }, options);
+  }
+
+  /** Aggregated usage per metric (and per `HOUR` / `DAY` window when `windowSize` is set). */
+  async aggregation(params?: UsageAggregationParams, options?: RequestOptions): Promise<UsageAggregationResponse> {
+    assertUsageAggregationParams(params);
+    return this.context.request<UsageAggregationResponse>({ method: 'GET', path: ROUTES.usageAggregation, query: { ...params } }, options);
+  }
+
+  /** High-level totals over a range: events, tokens by kind, cost. */
+  async summary(params?: UsageSummaryParams, options?: RequestOptions): Promise<UsageSummaryResponse> {
+    assertUsageSummaryParams(params);
+    return this.context.request<UsageSummaryResponse>({ method: 'GET', path: ROUTES.usageSummary, query: { ...params } }, options);
+  }
+
+  /** Iterate over every event matching `params` (newest first), fetching pages of `limit` (default 100). */
+  async *iterate(params?: UsageQueryParams, options?: RequestOptions): AsyncGenerator<UsageEvent, void, undefined> {
+    assertUsageQueryParams(params);
+    yield* paginate(
+      (offset, limit) => this.query({ ...params, offset, limit }, options),
+      (page) => page.events,
+      params?.offset ?? 0,
+      params?.limit ?? ITERATE_PAGE_SIZE,
+    );
+  }
+}
