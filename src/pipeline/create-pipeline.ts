@@ -1,9 +1,17 @@
+import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import { BearLumenBufferFullError, BearLumenClosedError } from '../errors';
 import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
-import { ROUTES } from '../protocol/routes';
 import type { Transport } from '../transport/types';
+import { BackoffGate } from './backoff-gate';
+import { createBatchSender } from './batch-sender';
+import { createEventStamper, estimateEventBytes } from './event-stamp';
+import { registerExitHook, type ExitParticipant, type ExitTrigger } from './exit-hook';
+import { describe, Ledger } from './ledger';
+import { Observers } from './observers';
 import type { ResolvedBatchingOptions } from './options';
-import type { Pipeline, PipelineStats, ShutdownReport } from './types';
+import { PendingEvent } from './pending-event';
+import type { Pipeline, PipelineEventMap, PipelineStats, ShutdownReport } from './types';
 
 export interface PipelineDeps {
   transport: Transport;
@@ -11,33 +19,265 @@ export interface PipelineDeps {
   options: ResolvedBatchingOptions;
   /** Install the beforeExit / SIGTERM / SIGINT drain hook. */
   handleExit: boolean;
+  /** Clock and randomness (backoff jitter), injectable for tests. */
+  now?: () => number;
+  random?: () => number;
+}
+
+/** A batch cut from the buffer: its events, and a promise that resolves once all are settled. */
+interface Batch {
+  readonly entries: PendingEvent[];
+  done: Promise<void>;
+}
+
+/** A `record()` waiting for room under `overflow: 'block'`. */
+interface BlockedRecord {
+  readonly entry: PendingEvent;
+  readonly admitted: () => void;
+  readonly refused: (error: Error) => void;
+}
+
+function ignoreRejection(): void {
+  // Marks a promise handled: a fire-and-forget caller causes no unhandled rejection; the loss is counted
+  // and logged by the ledger, and awaiting callers still see the error.
+}
+
+function handledRejection<T>(error: Error): Promise<T> {
+  const promise = Promise.reject<T>(error);
+  promise.catch(ignoreRejection);
+  return promise;
 }
 
 /**
- * PLACEHOLDER (replaced by the batching pipeline issue): sends each event on its own, no buffering.
- * It exists so the client and resources can be built and tested against the final `Pipeline` contract.
+ * The batching pipeline behind `usage.record()` (DESIGN §2, docs/pipeline.md): a bounded buffer cut
+ * into batches on size, bytes, one unref'd timer, `flush()` and `shutdown()`; batches sent through a
+ * bounded p-queue by the batch sender (retries behind one shared backoff); every event accounted for.
  */
-export function createPipeline({ transport }: PipelineDeps): Pipeline {
-  let delivered = 0;
-  let duplicates = 0;
-  const stats = (): PipelineStats => ({
-    buffered: 0, inFlight: 0, delivered, duplicates, failed: 0, dropped: 0, droppedByReason: {}, retries: 0, batches: 0, lastError: null,
-  });
-  return {
-    async record(event: UsageEventInput): Promise<UsageRecordResponse> {
-      const result = await transport.request<UsageRecordResponse>({ method: 'POST', path: ROUTES.usageEvents, body: event });
-      if (result.recorded) delivered++;
-      else duplicates++;
-      return result;
-    },
-    async flush() {},
-    async shutdown(): Promise<ShutdownReport> {
-      await transport.close();
-      return { delivered, duplicates, failed: 0, dropped: 0, unsent: [] };
-    },
-    stats,
-    on() {
-      return () => {};
-    },
-  };
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  return new BatchingPipeline(deps);
+}
+
+class BatchingPipeline implements Pipeline, ExitParticipant {
+  readonly #options: ResolvedBatchingOptions;
+  readonly #transport: Transport;
+  readonly #logger: Logger;
+  readonly #observers: Observers;
+  readonly #ledger: Ledger;
+  readonly #gate: BackoffGate;
+  readonly #queue: PQueue;
+  readonly #deliver: (entries: PendingEvent[], signal: AbortSignal) => Promise<void>;
+  readonly #stamp: (event: UsageEventInput) => UsageEventInput;
+  readonly #abort = new AbortController();
+  readonly #batches = new Set<Batch>();
+  readonly #blocked: BlockedRecord[] = [];
+  #buffer: PendingEvent[] = [];
+  #bufferBytes = 0;
+  #queuedEvents = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #isClosed = false;
+  #shutdown: Promise<ShutdownReport> | undefined;
+  #unregisterExit: (() => void) | undefined;
+
+  constructor({ transport, logger, options, handleExit, now = Date.now, random = Math.random }: PipelineDeps) {
+    this.#options = options;
+    this.#transport = transport;
+    this.#logger = logger;
+    this.#observers = new Observers(logger);
+    this.#ledger = new Ledger(logger, this.#observers, () => this.#admitBlocked());
+    this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, now, random });
+    this.#queue = new PQueue({ concurrency: options.concurrency });
+    const { maxRetryDurationMs } = options;
+    this.#deliver = createBatchSender({ transport, gate: this.#gate, ledger: this.#ledger, observers: this.#observers, logger, maxRetryDurationMs, now });
+    this.#stamp = createEventStamper(now);
+    if (handleExit) this.#unregisterExit = registerExitHook(this);
+  }
+
+  record(event: UsageEventInput): Promise<UsageRecordResponse> {
+    if (this.#isClosed) {
+      this.#ledger.refuse('closed');
+      return handledRejection(new BearLumenClosedError());
+    }
+    const wire = this.#stamp(event);
+    const bytes = estimateEventBytes(wire);
+    if (this.#blocked.length === 0 && this.#hasRoom(bytes)) {
+      const entry = new PendingEvent(wire, bytes);
+      this.#admit(entry);
+      return entry.promise;
+    }
+    if (this.#options.overflow === 'reject') {
+      this.#ledger.refuse('buffer_full');
+      return handledRejection(new BearLumenBufferFullError());
+    }
+    const entry = new PendingEvent(wire, bytes);
+    const result = new Promise<void>((admitted, refused) => {
+      if (this.#blocked.length === 0) this.#logger.warn({ unacked: this.#ledger.unacked }, "event buffer full: record() waits for room (overflow: 'block')");
+      this.#blocked.push({ entry, admitted, refused });
+    }).then(() => entry.promise);
+    result.catch(ignoreRejection);
+    return result;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#buffer.length > 0) this.#cut();
+    await Promise.all([...this.#batches].map((batch) => batch.done));
+  }
+
+  shutdown(options: { timeoutMs?: number } = {}): Promise<ShutdownReport> {
+    this.#shutdown ??= this.#runShutdown(options.timeoutMs ?? this.#options.shutdownTimeoutMs);
+    return this.#shutdown;
+  }
+
+  stats(): PipelineStats {
+    const ledger = this.#ledger;
+    const buffered = this.#buffer.length + this.#queuedEvents;
+    return {
+      buffered,
+      inFlight: ledger.unacked - buffered,
+      bufferedBytes: ledger.unackedBytes,
+      delivered: ledger.delivered,
+      duplicates: ledger.duplicates,
+      failed: ledger.failed,
+      dropped: ledger.dropped,
+      droppedByReason: { ...ledger.droppedByReason },
+      retries: ledger.retries,
+      batches: ledger.batches,
+      lastError: ledger.lastError,
+      circuit: this.#gate.isOpen ? 'open' : 'closed',
+    };
+  }
+
+  on<K extends keyof PipelineEventMap>(event: K, listener: (payload: PipelineEventMap[K]) => void): () => void {
+    return this.#observers.on(event, listener);
+  }
+
+  hasPending(): boolean {
+    return this.#ledger.unacked > 0;
+  }
+
+  async drainForExit(trigger: ExitTrigger): Promise<void> {
+    if (this.#shutdown !== undefined) {
+      await this.#shutdown;
+      return;
+    }
+    const isDrained = await this.#within(this.#options.exitTimeoutMs, this.flush());
+    if (isDrained) return;
+    if (trigger === 'beforeExit') {
+      // The loop has no other work left: give up now, or beforeExit would fire again and again.
+      await this.shutdown({ timeoutMs: 0 });
+    } else {
+      this.#logger.warn({ unacknowledged: this.#ledger.unacked, trigger }, 'exit deadline passed with usage events unacknowledged');
+    }
+  }
+
+  #hasRoom(bytes: number): boolean {
+    const { unacked, unackedBytes } = this.#ledger;
+    // An event larger than the whole byte bound still gets in when nothing else is held.
+    return unacked < this.#options.maxBufferedEvents && (unackedBytes + bytes <= this.#options.maxBufferedBytes || unacked === 0);
+  }
+
+  #admit(entry: PendingEvent): void {
+    this.#ledger.admit(entry);
+    if (!this.#options.enabled) {
+      this.#enqueue([entry]);
+      return;
+    }
+    if (this.#buffer.length > 0 && this.#bufferBytes + entry.bytes > this.#options.maxBatchBytes) this.#cut();
+    this.#buffer.push(entry);
+    this.#bufferBytes += entry.bytes;
+    if (this.#buffer.length >= this.#options.maxBatchSize) this.#cut();
+    else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (this.#buffer.length > 0) this.#cut();
+      }, this.#options.flushIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  #admitBlocked(): void {
+    while (this.#blocked.length > 0) {
+      const next = this.#blocked[0] as BlockedRecord;
+      if (!this.#hasRoom(next.entry.bytes)) return;
+      this.#blocked.shift();
+      this.#admit(next.entry);
+      next.admitted();
+    }
+  }
+
+  /** Moves the whole buffer into one batch (the buffer never holds more than one batch's worth). */
+  #cut(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const entries = this.#buffer;
+    this.#buffer = [];
+    this.#bufferBytes = 0;
+    this.#enqueue(entries);
+  }
+
+  #enqueue(entries: PendingEvent[]): void {
+    const batch: Batch = { entries, done: Promise.resolve() };
+    this.#queuedEvents += entries.length;
+    this.#batches.add(batch);
+    const signal = this.#abort.signal;
+    batch.done = this.#queue
+      .add(async () => {
+        this.#queuedEvents -= entries.length;
+        await this.#deliver(entries, signal);
+      })
+      .catch((error: unknown) => {
+        // The sender never rejects; if a bug made it, fail the events rather than leave them hanging.
+        this.#logger.error({ err: error }, 'usage batch sender failed unexpectedly');
+        for (const entry of entries) this.#ledger.fail(entry, error);
+      })
+      .finally(() => {
+        this.#batches.delete(batch);
+      });
+  }
+
+  /** Resolves true if `work` ends within `timeoutMs`. The timer is ref'd: a deadline we wait on keeps the process alive. */
+  async #within(timeoutMs: number, work: Promise<void>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([work.then(() => true), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #runShutdown(timeoutMs: number): Promise<ShutdownReport> {
+    this.#isClosed = true;
+    for (const blocked of this.#blocked.splice(0)) {
+      this.#ledger.refuse('closed');
+      blocked.refused(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
+    }
+    const isDrained = await this.#within(timeoutMs, this.flush());
+    let unsent: UsageEventInput[] = [];
+    if (!isDrained) {
+      const last = this.#ledger.lastError;
+      const error = new BearLumenClosedError(`shutdown deadline (${timeoutMs} ms) passed before the event was acknowledged${last === null ? '' : ` (last error: ${last.code})`}`);
+      this.#abort.abort(error);
+      const leftovers = [...this.#batches].flatMap((batch) => batch.entries).filter((entry) => !entry.isSettled);
+      unsent = this.#ledger.abandon(leftovers, 'shutdown_timeout', error).map((entry) => entry.event);
+      // Aborted requests and gate waits end promptly; bounded anyway so shutdown always returns.
+      await this.#within(1000, Promise.all([...this.#batches].map((batch) => batch.done)).then(() => undefined));
+    }
+    this.#unregisterExit?.();
+    try {
+      await this.#transport.close();
+    } catch (error) {
+      this.#logger.warn({ err: describe(error) }, 'closing the transport failed');
+    }
+    const ledger = this.#ledger;
+    return {
+      delivered: ledger.delivered,
+      duplicates: ledger.duplicates,
+      failed: ledger.failed,
+      dropped: ledger.dropped,
+      droppedByReason: { ...ledger.droppedByReason },
+      unsent,
+    };
+  }
 }

@@ -1,8 +1,14 @@
 import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
 import type { BearLumenError } from '../errors';
 
-/** Why an event was given up on without being stored. */
-export type DropReason = 'buffer_full' | 'shutdown_timeout' | 'rejected' | 'retries_exhausted' | 'closed';
+/**
+ * Why an event was given up on without the server's answer:
+ * `buffer_full` (record() rejected, overflow 'reject'), `closed` (record() after shutdown started, or a
+ * blocked record() when shutdown started), `retries_exhausted` (retryable failures for longer than
+ * `maxRetryDurationMs`), `shutdown_timeout` (still unacknowledged at shutdown's deadline: the report's `unsent`).
+ * Events the server refused are not drops: they count as `failed`.
+ */
+export type DropReason = 'buffer_full' | 'shutdown_timeout' | 'retries_exhausted' | 'closed';
 
 /** What `shutdown()` resolves to: every event the client ever accepted is in exactly one bucket. */
 export interface ShutdownReport {
@@ -10,22 +16,32 @@ export interface ShutdownReport {
   delivered: number;
   /** Events the server already held (same idempotency key): acknowledged, not stored twice. */
   duplicates: number;
-  /** Events the server rejected or that failed for good (their promises rejected with the error). */
+  /** Events the server refused (a 4xx for them: invalid, too large, key reused, unauthorized); their promises rejected with its error. */
   failed: number;
-  /** Events never accepted or given up on, by reason (e.g. buffer_full). */
+  /** Events never accepted or given up on (every DropReason, `unsent` included). */
   dropped: number;
-  /** Events still unacknowledged when the deadline passed, so the caller can persist them. */
+  /** The same, per reason. */
+  droppedByReason: Partial<Record<DropReason, number>>;
+  /**
+   * Events still unacknowledged when the deadline passed (with their idempotency keys), so the caller can
+   * persist and resend them: the server treats a resend of a stored event as a duplicate.
+   */
   unsent: UsageEventInput[];
 }
 
 /** A snapshot of the pipeline's counters (`client.stats()`). */
 export interface PipelineStats {
-  /** Events waiting in the buffer (not yet in a batch). */
+  /** Events not yet sent: in the buffer, or in batches waiting for a free `concurrency` slot. */
   buffered: number;
   /** Events in batches being sent or waiting for a retry. */
   inFlight: number;
+  /** Estimated bytes of every unacknowledged event (buffered + inFlight); bounded by `maxBufferedBytes`. */
+  bufferedBytes: number;
+  /** Events stored by the server as new. */
   delivered: number;
+  /** Events the server already held (same idempotency key). */
   duplicates: number;
+  /** Events the server refused (their promises rejected with the server's error). */
   failed: number;
   /** Total dropped, and per reason. */
   dropped: number;
@@ -36,6 +52,8 @@ export interface PipelineStats {
   batches: number;
   /** The last error seen (message and code only; never a secret), or null. */
   lastError: { code: string; message: string; at: string } | null;
+  /** `'open'` while the server is failing and batches wait behind one shared backoff. */
+  circuit: 'closed' | 'open';
 }
 
 /** Observer events (`client.on(name, listener)`). */
@@ -44,15 +62,15 @@ export interface PipelineEventMap {
   flush: { events: number; recorded: number; duplicates: number; attempts: number; durationMs: number };
   /** A batch attempt failed (retried or final). */
   error: { error: BearLumenError; events: number; willRetry: boolean };
-  /** Events were given up on. */
-  drop: { reason: DropReason; count: number };
+  /** Events were given up on. `events` holds them (with their keys) for `retries_exhausted` and `shutdown_timeout`. */
+  drop: { reason: DropReason; count: number; events: UsageEventInput[] };
 }
 
 /** What the client needs from the pipeline. */
 export interface Pipeline {
   /** Buffers an already validated, folded event; resolves when its batch is acknowledged. */
   record(event: UsageEventInput): Promise<UsageRecordResponse>;
-  /** Settles every event buffered before the call. */
+  /** Settles every event buffered before the call (resolved or rejected); never rejects itself. */
   flush(): Promise<void>;
   /** Runs once: stop intake, drain within the deadline, close the transport, report. */
   shutdown(options?: { timeoutMs?: number }): Promise<ShutdownReport>;

@@ -1,0 +1,45 @@
+import type { Logger } from 'pino';
+import type { PipelineEventMap } from './types';
+
+type Listener<K extends keyof PipelineEventMap> = (payload: PipelineEventMap[K]) => void;
+
+/**
+ * The observer mechanism behind `client.on('flush' | 'error' | 'drop', listener)`. Listeners run
+ * synchronously in subscription order; one that throws is logged and skipped, never breaking delivery.
+ */
+export class Observers {
+  readonly #listeners: { [K in keyof PipelineEventMap]: Set<Listener<K>> } = {
+    flush: new Set(),
+    error: new Set(),
+    drop: new Set(),
+  };
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /** Subscribes; returns the unsubscribe function. */
+  on<K extends keyof PipelineEventMap>(event: K, listener: Listener<K>): () => void {
+    const set = this.#listeners[event] as Set<Listener<K>>;
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  /** Whether anyone listens (skip building payloads nobody reads). */
+  has(event: keyof PipelineEventMap): boolean {
+    return this.#listeners[event].size > 0;
+  }
+
+  emit<K extends keyof PipelineEventMap>(event: K, payload: PipelineEventMap[K]): void {
+    for (const listener of this.#listeners[event] as Set<Listener<K>>) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.#logger.error({ err: error, event }, `a '${event}' listener threw; the pipeline continues`);
+      }
+    }
+  }
+}
