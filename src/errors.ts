@@ -112,9 +112,14 @@ export class BearLumenRateLimitError extends BearLumenApiError {
     this.retryAfterMs = retryAfterMs;
   }
 }
-/** ≥ 500: the server failed. */
+/** ≥ 500: the server failed. `retryAfterMs` is set when a 503 said how long to wait (`Retry-After`). */
 export class BearLumenServerError extends BearLumenApiError {
   override readonly name = 'BearLumenServerError';
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, body: Partial<ErrorBody['error']>, requestId?: string, retryAfterMs?: number) {
+    super(status, body, requestId);
+    this.retryAfterMs = retryAfterMs;
+  }
 }
 
 /** `usage.record()` found the buffer full with `overflow: 'reject'`. The event was not buffered. */
@@ -143,7 +148,7 @@ export function apiErrorFromResponse(status: number, body: unknown, requestId?: 
   if (status === 409) return new BearLumenConflictError(status, error, requestId);
   if (status === 413) return new BearLumenPayloadTooLargeError(status, error, requestId);
   if (status === 429) return new BearLumenRateLimitError(status, error, requestId, retryAfterMs);
-  if (status >= 500) return new BearLumenServerError(status, error, requestId);
+  if (status >= 500) return new BearLumenServerError(status, error, requestId, retryAfterMs);
   return new BearLumenApiError(status, error, requestId);
 }
 
