@@ -111,8 +111,11 @@ export class BackoffGate {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#wakeAll();
-    }, Math.max(0, this.#openUntil - this.#now()));
+      // Timers run on a monotonic clock and may fire a millisecond before Date.now() reaches openUntil;
+      // waking then would send every waiter back to sleep with no timer left.
+      if (this.#now() < this.#openUntil) this.#schedule();
+      else this.#wakeAll();
+    }, Math.max(1, this.#openUntil - this.#now()));
     this.#timer.unref();
   }
 
