@@ -8,7 +8,7 @@ import { BearLumenConnectionError } from '@bearlumen/node-sdk';
 import type { UsageBatchResponse, UsageEventInput } from '../../../src/protocol/types';
 import type { Transport, TransportRequest } from '../../../src/transport/types';
 
-export type Responder = (events: UsageEventInput[], call: number) => UsageBatchResponse | Error | Promise<UsageBatchResponse | Error> | undefined;
+export type Responder = (events: UsageEventInput[], call: number) => UsageBatchResponse | Error | undefined | Promise<UsageBatchResponse | Error | undefined>;
 
 export class FakeTransport implements Transport {
   /** Every request body, in order. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BearLumenValidationError } from '@bearlumen/node-sdk';
-import { BATCHING_DEFAULTS, resolveBatchingOptions } from '../../../src/pipeline/options';
+import { BATCHING_DEFAULTS, resolveBatchingOptions, type BatchingOptions } from '../../../src/pipeline/options';
 
 describe('resolveBatchingOptions', () => {
   it('fills every default when batching is not given', () => {
@@ -13,7 +13,9 @@ describe('resolveBatchingOptions', () => {
   });
 
   it('merges given options over the defaults and ignores undefined values', () => {
-    const resolved = resolveBatchingOptions({ maxBatchSize: 10, overflow: 'block', concurrency: undefined });
+    // JavaScript callers (and spread configs) pass undefined for "not set".
+    const input = { maxBatchSize: 10, overflow: 'block', concurrency: undefined } as unknown as BatchingOptions;
+    const resolved = resolveBatchingOptions(input);
     expect(resolved).toMatchObject({ maxBatchSize: 10, overflow: 'block', concurrency: BATCHING_DEFAULTS.concurrency, enabled: true });
   });
 
