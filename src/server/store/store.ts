@@ -205,6 +205,9 @@ export type IdempotencyClaim =
   /** The key finished before: replay this response. */
   | { state: 'completed'; statusCode: number; body: string };
 
+/** A claim in progress this long is considered abandoned (its process died) and may be re-claimed. */
+export const CLAIM_ABANDONED_MS = 60_000;
+
 // ── The contract ────────────────────────────────────────────────────────────────────────────────
 
 /** Persistence for the reference server. See the file comment for conventions. */
@@ -273,7 +276,8 @@ export interface Store {
 
   // Request idempotency
   /**
-   * Claim `key` for a request with this fingerprint. Keys older than `ttlMs` are forgotten first.
+   * Claim `key` for a request with this fingerprint. Keys older than `ttlMs` are forgotten first,
+   * and a claim still in progress after `CLAIM_ABANDONED_MS` (a crashed replica) may be taken over.
    * Atomic: of two concurrent claims, one gets `claimed` and the other `in_progress`.
    */
   claimRequestKey(tenantId: string, key: string, fingerprint: string, nowMs: number, ttlMs: number): Promise<IdempotencyClaim>;

@@ -1,0 +1,101 @@
+/**
+ * `createServer()`: the fastify app of the reference server, fully wired, never listening (the CLI
+ * and tests call `listen` or `inject`). Separating the app from the process keeps it testable.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { MAX_BODY_BYTES } from '../protocol/limits';
+import { ROUTES } from '../protocol/routes';
+import { Authenticator } from './auth';
+import { installBodyHandling } from './body';
+import type { RouteContext } from './context';
+import { installErrorHandlers } from './error-handler';
+import { newId } from './ids';
+import { Pricer } from './pricing';
+import { installRequestIdempotency } from './request-idempotency';
+import { costAttributionRoutes } from './routes/cost-attribution';
+import { endUserRoutes } from './routes/end-users';
+import { subscriptionRoutes } from './routes/subscriptions';
+import { usageRoutes } from './routes/usage';
+import { HealthResponseSchema } from './schemas/health';
+import type { Store } from './store/store';
+import { SERVER_VERSION } from './version';
+
+/** Options of `createServer`. */
+export interface ServerOptions {
+  /** The store to serve (e.g. `SqliteStore.open(path)`); the app closes it on `app.close()`. */
+  store: Store;
+  /**
+   * Prices that win over the bundled genai-prices data: a `Pricer`, or the path of an override
+   * file (see docs/server.md).
+   * @default process.env.BEARLUMEN_PRICES, else none
+   */
+  prices?: Pricer | string;
+  /**
+   * fastify logger option (`true`, `false` or pino options).
+   * @default false
+   */
+  logger?: FastifyServerOptions['logger'];
+  /**
+   * Clock in epoch ms, for tests that pin time (timestamp window, ranges).
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * Close the store when the app closes.
+   * @default true
+   */
+  closeStore?: boolean;
+}
+
+/** The app type: fastify with the TypeBox type provider. */
+export type BearLumenServer = FastifyInstance;
+
+/**
+ * Build the reference server: every route of docs/protocol.md, API-key auth, validation, error
+ * bodies, `x-request-id` on every response. Does not listen.
+ * @throws {Error} if the price override file cannot be read or is invalid.
+ */
+export async function createServer(options: ServerOptions): Promise<BearLumenServer> {
+  const { store, now = Date.now } = options;
+  const pricesOption = options.prices ?? process.env['BEARLUMEN_PRICES'];
+  const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption);
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: MAX_BODY_BYTES,
+    genReqId: () => newId('req_'),
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  installErrorHandlers(app);
+  installBodyHandling(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const authenticator = new Authenticator(store);
+  app.decorateRequest('tenant', null as never);
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/v1/') || request.url === '/v1') request.tenant = await authenticator.authenticate(request);
+  });
+  installRequestIdempotency(app, store, (r) => r.tenant.id, now);
+
+  app.get(
+    ROUTES.health,
+    { schema: { tags: ['health'], summary: 'Liveness and version', response: { 200: HealthResponseSchema } } },
+    async () => ({ status: 'ok' as const, version: SERVER_VERSION, store: store.kind }),
+  );
+
+  const context: RouteContext = { store, pricer, now };
+  await app.register(endUserRoutes, context);
+  await app.register(subscriptionRoutes, context);
+  await app.register(usageRoutes, context);
+  await app.register(costAttributionRoutes, context);
+
+  if (options.closeStore !== false) app.addHook('onClose', async () => store.close());
+  return app;
+}

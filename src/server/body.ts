@@ -1,0 +1,41 @@
+/**
+ * Request bodies: JSON only, optionally gzip-compressed (`Content-Encoding: gzip`, which the SDK
+ * uses for large batches). The body limit applies to the decompressed bytes, so a small
+ * compressed body cannot expand past it (fastify counts what the preParsing stream yields).
+ */
+import { createGunzip } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from './errors';
+
+/** Install the gzip preParsing hook and a JSON parser that treats an empty body as no body. */
+export function installBodyHandling(app: FastifyInstance): void {
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding === undefined || encoding === '' || encoding === 'identity') return payload;
+    if (encoding !== 'gzip' && encoding !== 'x-gzip') {
+      throw new ApiError('unsupported_media_type', `Content-Encoding ${encoding} is not supported; use gzip or identity`);
+    }
+    const gunzip = createGunzip();
+    // fastify compares this with Content-Length (the encoded size) and caps it by the body limit.
+    const counted = Object.assign(gunzip, { receivedEncodedLength: 0 });
+    payload.on('data', (chunk: Buffer) => {
+      counted.receivedEncodedLength += chunk.length;
+    });
+    payload.on('error', (error) => gunzip.destroy(error));
+    payload.pipe(gunzip);
+    return counted;
+  });
+
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  // JSON only: every other content type (text/plain included) is answered with 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    // POSTs without a body (cancel, deactivate) may still carry Content-Type: application/json.
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    defaultJson(request, text, done);
+  });
+}

@@ -1,0 +1,11 @@
+/**
+ * `@bearlumen/node-sdk/server`: the self-hostable reference server. Requires Node >= 20 and the
+ * optional peer dependencies fastify, typebox, @fastify/type-provider-typebox, better-sqlite3
+ * and @pydantic/genai-prices (pg for PostgreSQL).
+ */
+export { createServer, type ServerOptions, type BearLumenServer } from './app';
+export { SqliteStore, DEFAULT_SQLITE_PATH } from './store/sqlite';
+export type * from './store/store';
+export { createApiKey, hashApiKey, generateApiKey } from './auth';
+export { Pricer } from './pricing';
+export { SERVER_VERSION } from './version';

@@ -1,0 +1,59 @@
+/** TypeBox schemas of the subscription routes; tied to protocol/types by a type test. */
+import { Type } from 'typebox';
+import { DateTime, IdString, LimitParam, MetadataSchema, NullableString, OffsetParam } from './common';
+
+export const SubscriptionStatusSchema = Type.Union([Type.Literal('ACTIVE'), Type.Literal('CANCELED')]);
+
+export const SubscriptionSchema = Type.Object({
+  id: Type.String(),
+  userId: Type.String(),
+  pricingPlanId: Type.String(),
+  status: SubscriptionStatusSchema,
+  currentPeriodStart: DateTime,
+  currentPeriodEnd: DateTime,
+  stripeSubscriptionId: NullableString,
+  metadata: MetadataSchema,
+  canceledAt: Type.Union([DateTime, Type.Null()]),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+});
+
+export const SubscriptionCreateInputSchema = Type.Object(
+  {
+    userId: IdString,
+    pricingPlanId: IdString,
+    currentPeriodStart: DateTime,
+    currentPeriodEnd: DateTime,
+    stripeSubscriptionId: Type.Optional(IdString),
+    metadata: Type.Optional(MetadataSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const SubscriptionUpdateInputSchema = Type.Object(
+  {
+    pricingPlanId: Type.Optional(IdString),
+    currentPeriodStart: Type.Optional(DateTime),
+    currentPeriodEnd: Type.Optional(DateTime),
+    stripeSubscriptionId: Type.Optional(Type.Union([IdString, Type.Null()])),
+    metadata: Type.Optional(MetadataSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const SubscriptionListParamsSchema = Type.Object(
+  {
+    userId: Type.Optional(IdString),
+    status: Type.Optional(SubscriptionStatusSchema),
+    limit: Type.Optional(LimitParam),
+    offset: Type.Optional(OffsetParam),
+  },
+  { additionalProperties: false },
+);
+
+export const SubscriptionListResponseSchema = Type.Object({
+  data: Type.Array(SubscriptionSchema),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});

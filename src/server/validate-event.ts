@@ -1,0 +1,175 @@
+/**
+ * Validation of one usage event (DESIGN §3, research R4). Hand-written rather than schema-driven
+ * so that a batch reports every failing event with its own code and field, and so ingest does
+ * the least work per event. Pure: `nowMs` is passed in.
+ */
+import {
+  INTEGER_METRIC_PREFIX,
+  MAX_EVENT_AGE_MS,
+  MAX_EVENT_SKEW_MS,
+  MAX_ID_LENGTH,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_METADATA_BYTES,
+  MAX_NAME_LENGTH,
+  MAX_QUANTITY,
+  NAME_PATTERN,
+} from '../protocol/limits';
+import type { ErrorCode } from '../protocol/error-codes';
+import { describeValue } from './errors';
+
+/** An event that passed every rule; `metadata` has agent_id / workflow_id folded in. */
+export interface ValidEvent {
+  eventType: string;
+  metricName: string;
+  quantity: number;
+  subscriptionId: string | null;
+  /** Null when the client sent none (the server then assigns one). */
+  idempotencyKey: string | null;
+  timestampMs: number;
+  metadata: Record<string, unknown> | undefined;
+  metadataJson: string;
+  agentId: string | null;
+  workflowId: string | null;
+}
+
+/** Why an event was rejected: the wire code, a message naming the rule, and the field. */
+export interface EventProblem {
+  code: ErrorCode;
+  message: string;
+  param: string;
+}
+
+const KNOWN_FIELDS = new Set([
+  'eventType',
+  'metricName',
+  'quantity',
+  'subscriptionId',
+  'idempotencyKey',
+  'timestamp',
+  'metadata',
+  'agent_id',
+  'workflow_id',
+]);
+const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+/** RFC 3339 date-time with a mandatory offset. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+const problem = (code: ErrorCode, param: string, message: string): EventProblem => ({ code, param, message });
+
+function checkName(raw: Record<string, unknown>, field: 'eventType' | 'metricName'): EventProblem | string {
+  const value = raw[field];
+  if (value === undefined || value === null) return problem('parameter_missing', field, `${field} is required`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(value)) {
+    return problem('parameter_invalid', field, `${field} must be 1-${MAX_NAME_LENGTH} characters of [A-Za-z0-9_.:-] (got ${describeValue(value)})`);
+  }
+  return value;
+}
+
+function checkId(value: unknown, field: string): EventProblem | null {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    return problem('parameter_invalid', field, `${field} must be a string of 1-${MAX_ID_LENGTH} characters (got ${describeValue(value)})`);
+  }
+  return null;
+}
+
+/** Validate one event as received on the wire. Returns the normalised event or the first problem. */
+export function validateEvent(input: unknown, nowMs: number): ValidEvent | EventProblem {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return problem('parameter_invalid', 'event', `An event must be a JSON object (got ${describeValue(input)})`);
+  }
+  const raw = input as Record<string, unknown>;
+  for (const key in raw) {
+    if (!KNOWN_FIELDS.has(key)) return problem('parameter_invalid', key, `${key} is not a known event field`);
+  }
+  const eventType = checkName(raw, 'eventType');
+  if (typeof eventType !== 'string') return eventType;
+  const metricName = checkName(raw, 'metricName');
+  if (typeof metricName !== 'string') return metricName;
+
+  const quantity = raw['quantity'];
+  if (quantity === undefined || quantity === null) return problem('parameter_missing', 'quantity', 'quantity is required');
+  if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity < 0 || quantity > MAX_QUANTITY) {
+    return problem('quantity_invalid', 'quantity', `quantity must be a finite number >= 0 and <= 1e15 (got ${describeValue(quantity)})`);
+  }
+  if (metricName.startsWith(INTEGER_METRIC_PREFIX) && !Number.isInteger(quantity)) {
+    return problem('quantity_invalid', 'quantity', `quantity must be an integer for ${INTEGER_METRIC_PREFIX}* metrics (got ${quantity})`);
+  }
+
+  const subscriptionId = raw['subscriptionId'];
+  if (subscriptionId !== undefined) {
+    const bad = checkId(subscriptionId, 'subscriptionId');
+    if (bad) return bad;
+  }
+
+  const key = raw['idempotencyKey'];
+  if (key !== undefined) {
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !PRINTABLE_ASCII.test(key)) {
+      return problem(
+        'parameter_invalid',
+        'idempotencyKey',
+        `idempotencyKey must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters (got ${describeValue(key)})`,
+      );
+    }
+  }
+
+  let timestampMs = nowMs;
+  const timestamp = raw['timestamp'];
+  if (timestamp !== undefined) {
+    const parsed = typeof timestamp === 'string' && RFC3339.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
+    if (Number.isNaN(parsed)) {
+      return problem('parameter_invalid', 'timestamp', `timestamp must be an RFC 3339 date-time with offset (got ${describeValue(timestamp)})`);
+    }
+    if (parsed < nowMs - MAX_EVENT_AGE_MS || parsed > nowMs + MAX_EVENT_SKEW_MS) {
+      return problem('timestamp_out_of_range', 'timestamp', `timestamp must lie within the last 35 days and at most 5 minutes ahead (got ${timestamp})`);
+    }
+    timestampMs = parsed;
+  }
+
+  let metadata: Record<string, unknown> | undefined;
+  const rawMetadata = raw['metadata'];
+  if (rawMetadata !== undefined) {
+    if (typeof rawMetadata !== 'object' || rawMetadata === null || Array.isArray(rawMetadata)) {
+      return problem('metadata_invalid', 'metadata', `metadata must be a JSON object (got ${describeValue(rawMetadata)})`);
+    }
+    metadata = rawMetadata as Record<string, unknown>;
+  }
+  for (const field of ['agent_id', 'workflow_id'] as const) {
+    const value = raw[field];
+    if (value === undefined) continue;
+    const bad = checkId(value, field);
+    if (bad) return bad;
+    metadata = { ...metadata, [field]: value };
+  }
+  for (const field of ['agent_id', 'workflow_id'] as const) {
+    const value = metadata?.[field];
+    if (value !== undefined && checkId(value, `metadata.${field}`) !== null) {
+      return problem('metadata_invalid', `metadata.${field}`, `metadata.${field} must be a string of 1-${MAX_ID_LENGTH} characters (got ${describeValue(value)})`);
+    }
+  }
+  const cost = metadata?.['cost'];
+  if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
+    return problem('metadata_invalid', 'metadata.cost', `metadata.cost must be a finite number of USD >= 0 (got ${describeValue(cost)})`);
+  }
+  const metadataJson = metadata === undefined ? '{}' : JSON.stringify(metadata);
+  if (metadataJson.length > MAX_METADATA_BYTES / 3 && Buffer.byteLength(metadataJson, 'utf8') > MAX_METADATA_BYTES) {
+    return problem('metadata_too_large', 'metadata', `metadata must be at most ${MAX_METADATA_BYTES} bytes as compact UTF-8 JSON`);
+  }
+
+  return {
+    eventType,
+    metricName,
+    quantity,
+    subscriptionId: typeof subscriptionId === 'string' ? subscriptionId : null,
+    idempotencyKey: typeof key === 'string' ? key : null,
+    timestampMs,
+    metadata,
+    metadataJson,
+    agentId: typeof metadata?.['agent_id'] === 'string' ? metadata['agent_id'] : null,
+    workflowId: typeof metadata?.['workflow_id'] === 'string' ? metadata['workflow_id'] : null,
+  };
+}
+
+/** Type guard: did `validateEvent` reject the event? */
+export function isProblem(result: ValidEvent | EventProblem): result is EventProblem {
+  return 'code' in result;
+}
