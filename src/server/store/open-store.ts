@@ -1,0 +1,58 @@
+/**
+ * Picks and opens the store engine: PostgreSQL when a database URL is given (several replicas can
+ * share it), otherwise the embedded SQLite file. Each engine is loaded only when chosen, so an
+ * install without `pg` (or without `better-sqlite3`) works as long as that engine is not asked for.
+ */
+import type { Store } from './store';
+
+/** How `createStore` chooses and opens its engine. */
+export interface StoreOptions {
+  /**
+   * A PostgreSQL URL (`postgres://user:pass@host:5432/db`). When set, PostgreSQL is used and
+   * `dbPath` is ignored. `bearlumen serve` passes `DATABASE_URL` here.
+   */
+  databaseUrl?: string | undefined;
+  /**
+   * SQLite file, or `:memory:`.
+   * @default '.bearlumen/bearlumen.db'
+   */
+  dbPath?: string | undefined;
+  /**
+   * Most PostgreSQL connections of this process.
+   * @default 10
+   */
+  poolSize?: number | undefined;
+}
+
+/** Thrown when the chosen engine's driver package is not installed; the message says what to install. */
+export class StoreDriverMissingError extends Error {
+  override readonly name = 'StoreDriverMissingError';
+}
+
+/**
+ * Open the store the options ask for, migrated and ready.
+ * @throws {StoreDriverMissingError} when the engine's driver (`pg` or `better-sqlite3`) is not installed.
+ * @throws {Error} when the database cannot be reached or migrated (the URL's password is redacted).
+ */
+export async function createStore(options: StoreOptions = {}): Promise<Store> {
+  const databaseUrl = options.databaseUrl?.trim();
+  if (databaseUrl) {
+    const { PostgresStore } = await loadEngine(() => import('./postgres'), 'pg', 'DATABASE_URL is set, so the server uses PostgreSQL');
+    return PostgresStore.open({ connectionString: databaseUrl, ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }) });
+  }
+  const { SqliteStore } = await loadEngine(() => import('./sqlite'), 'better-sqlite3', 'The server stores data in SQLite by default');
+  return SqliteStore.open(options.dbPath);
+}
+
+async function loadEngine<T>(load: () => Promise<T>, driver: string, why: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : '';
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${driver}'`)) {
+      throw new StoreDriverMissingError(`${why}, which needs the '${driver}' package: npm install ${driver}`, { cause: error });
+    }
+    throw error;
+  }
+}

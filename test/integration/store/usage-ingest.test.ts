@@ -1,0 +1,156 @@
+import { expect, it } from 'vitest';
+import type { Store } from '../../../src/server/store/store';
+import { T0, describeEachStore, freshTenant, usageEvent } from './engines';
+
+async function storedKeys(store: Store, tenantId: string): Promise<string[]> {
+  const { events } = await store.queryUsageEvents(tenantId, { startMs: 0, endMs: T0 * 2 }, 1000, 0);
+  return events.map((e) => e.idempotencyKey).sort();
+}
+
+describeEachStore('store: usage ingest (idempotency)', (store) => {
+  it('records new events and returns their own ids in input order', async () => {
+    const t = await freshTenant(store());
+    const events = [usageEvent(), usageEvent(), usageEvent()];
+    const result = await store().insertUsageEvents(t, events);
+    expect(result).toEqual({ ok: true, recordedCount: 3, results: events.map((e) => ({ eventId: e.id, recorded: true })) });
+    expect(await storedKeys(store(), t)).toEqual(events.map((e) => e.idempotencyKey).sort());
+  });
+
+  it('an empty call records nothing', async () => {
+    const t = await freshTenant(store());
+    expect(await store().insertUsageEvents(t, [])).toEqual({ ok: true, results: [], recordedCount: 0 });
+  });
+
+  it('a stored key with the same billable fields is a duplicate: original id, recorded false; timestamp and metadata are not compared', async () => {
+    const t = await freshTenant(store());
+    const original = usageEvent({ subscriptionId: 'sub_1', quantity: 12.5 });
+    await store().insertUsageEvents(t, [original]);
+    const replay = usageEvent({ ...original, id: 'evt_replay', timestampMs: T0 + 60_000, metadataJson: '{"retry":true}' });
+    const fresh = usageEvent();
+    const result = await store().insertUsageEvents(t, [replay, fresh]);
+    expect(result).toEqual({
+      ok: true,
+      recordedCount: 1,
+      results: [
+        { eventId: original.id, recorded: false },
+        { eventId: fresh.id, recorded: true },
+      ],
+    });
+    const { events } = await store().queryUsageEvents(t, { startMs: 0, endMs: T0 * 2 }, 10, 0);
+    expect(events.find((e) => e.idempotencyKey === original.idempotencyKey)).toMatchObject({ eventId: original.id, metadata: {} });
+  });
+
+  const changes: [string, Parameters<typeof usageEvent>[0]][] = [
+    ['eventType', { eventType: 'other' }],
+    ['metricName', { metricName: 'llm_tokens_output' }],
+    ['quantity', { quantity: 101 }],
+    ['subscriptionId', { subscriptionId: 'sub_other' }],
+  ];
+  for (const [field, change] of changes) {
+    it(`a stored key with a different ${field} is a conflict and the whole call writes nothing`, async () => {
+      const t = await freshTenant(store());
+      const original = usageEvent();
+      await store().insertUsageEvents(t, [original]);
+      const newcomer = usageEvent();
+      const reused = usageEvent({ ...original, id: 'evt_reused', ...change });
+      const result = await store().insertUsageEvents(t, [newcomer, reused]);
+      expect(result).toEqual({ ok: false, conflicts: [{ index: 1, idempotencyKey: original.idempotencyKey, existingEventId: original.id }] });
+      expect(await storedKeys(store(), t)).toEqual([original.idempotencyKey]);
+    });
+  }
+
+  it('a key repeated inside one call: the first is recorded, an identical repeat is its duplicate', async () => {
+    const t = await freshTenant(store());
+    const first = usageEvent();
+    const repeat = usageEvent({ ...first, id: 'evt_repeat' });
+    const result = await store().insertUsageEvents(t, [first, repeat]);
+    expect(result).toEqual({
+      ok: true,
+      recordedCount: 1,
+      results: [
+        { eventId: first.id, recorded: true },
+        { eventId: first.id, recorded: false },
+      ],
+    });
+  });
+
+  it('a key repeated inside one call with different billable fields conflicts and writes nothing', async () => {
+    const t = await freshTenant(store());
+    const first = usageEvent();
+    const other = usageEvent();
+    const clash = usageEvent({ ...first, id: 'evt_clash', quantity: 7 });
+    const result = await store().insertUsageEvents(t, [first, other, clash]);
+    expect(result).toEqual({ ok: false, conflicts: [{ index: 2, idempotencyKey: first.idempotencyKey, existingEventId: first.id }] });
+    expect(await storedKeys(store(), t)).toEqual([]);
+  });
+
+  it('reports every conflicting event of a call', async () => {
+    const t = await freshTenant(store());
+    const [a, b] = [usageEvent(), usageEvent()];
+    await store().insertUsageEvents(t, [a, b]);
+    const result = await store().insertUsageEvents(t, [
+      usageEvent({ ...a, quantity: 1 }),
+      usageEvent({ ...b }),
+      usageEvent({ ...b, eventType: 'x' }),
+    ]);
+    expect(result).toEqual({
+      ok: false,
+      conflicts: [
+        { index: 0, idempotencyKey: a.idempotencyKey, existingEventId: a.id },
+        { index: 2, idempotencyKey: b.idempotencyKey, existingEventId: b.id },
+      ],
+    });
+  });
+
+  it('idempotency keys are scoped per tenant', async () => {
+    const [t1, t2] = [await freshTenant(store()), await freshTenant(store())];
+    const e = usageEvent();
+    await store().insertUsageEvents(t1, [e]);
+    const other = usageEvent({ ...e, id: 'evt_t2', quantity: 999 });
+    expect(await store().insertUsageEvents(t2, [other])).toEqual({ ok: true, recordedCount: 1, results: [{ eventId: 'evt_t2', recorded: true }] });
+  });
+
+  it('concurrent calls with overlapping keys store every key exactly once and agree on its id', async () => {
+    const t = await freshTenant(store());
+    const shared = Array.from({ length: 200 }, () => usageEvent());
+    // Four writers, each a different id for the same key: exactly one id per key may win.
+    const calls = [0, 1, 2, 3].map((w) =>
+      shared.map((e, i) => usageEvent({ ...e, id: `evt_w${w}_${i}` })).slice(w * 25, w * 25 + 150),
+    );
+    const results = await Promise.all(calls.map((batch) => store().insertUsageEvents(t, batch)));
+    const winners = new Map<string, string>();
+    let recorded = 0;
+    results.forEach((result, w) => {
+      if (!result.ok) throw new Error('unexpected conflict');
+      result.results.forEach((r, i) => {
+        const key = calls[w]?.[i]?.idempotencyKey as string;
+        if (r.recorded) recorded += 1;
+        const seen = winners.get(key);
+        if (seen === undefined) winners.set(key, r.eventId);
+        else expect(r.eventId).toBe(seen);
+      });
+    });
+    const covered = new Set(calls.flat().map((e) => e.idempotencyKey));
+    expect(recorded).toBe(covered.size);
+    expect(await storedKeys(store(), t)).toEqual([...covered].sort());
+  });
+
+  it('stores quantities and costs exactly (fractions, 1e15, nano-USD beyond 2^31)', async () => {
+    const t = await freshTenant(store());
+    const events = [
+      usageEvent({ quantity: 0.1, costNanoUsd: 0, priced: false, metricName: 'gpu_seconds', tokenKind: null }),
+      usageEvent({ quantity: 1e15, costNanoUsd: 5_000_000_000_123, timestampMs: T0 + 1 }),
+      usageEvent({ quantity: 123.456789, costNanoUsd: 1, metricName: 'x', tokenKind: null, timestampMs: T0 + 2 }),
+    ];
+    await store().insertUsageEvents(t, events);
+    const { events: stored } = await store().queryUsageEvents(t, { startMs: 0, endMs: T0 * 2 }, 10, 0);
+    expect(stored.map((e) => [e.quantity, e.costNanoUsd, e.priced])).toEqual([
+      [123.456789, 1, true],
+      [1e15, 5_000_000_000_123, true],
+      [0.1, 0, false],
+    ]);
+    // A replay compares the stored double with the incoming one bit for bit.
+    const replay = await store().insertUsageEvents(t, events.map((e) => ({ ...e, id: `${e.id}_again` })));
+    expect(replay).toMatchObject({ ok: true, recordedCount: 0 });
+  });
+});
