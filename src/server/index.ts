@@ -5,6 +5,7 @@
  */
 export { createServer, type ServerOptions, type BearLumenServer } from './app';
 export { SqliteStore, DEFAULT_SQLITE_PATH } from './store/sqlite';
+export { createStore, StoreDriverMissingError, type StoreOptions } from './store/open-store';
 export type * from './store/store';
 export { createApiKey, hashApiKey, generateApiKey } from './auth';
 export { Pricer } from './pricing';
