@@ -1,35 +1,50 @@
-// Figure 2: end-to-end delivered events/s for N events, from the first call to the end of the final
-// flush/shutdown, into the counting sink (its own process). The producer yields to the event loop
-// every `yieldEvery` calls, like an app serving requests. The sink proves completeness.
-import { caseArgs, emit } from '../lib/case.mjs';
+// Figures 1 and 2 from one run: N calls of record() / capture() / track(), then shutdown, into the
+// counting sink (its own process), which proves completeness (all N arrived, none twice).
+//   yieldEvery = 0  (burst): one synchronous loop of N calls. Figure 1 is the loop's time per call
+//                   (event built inside the call); 1b adds the deferred work those calls queued,
+//                   up to the next setImmediate. Figure 2 is N / (first call → shutdown done).
+//   yieldEvery = k  (paced): the producer yields to the event loop every k calls, like an app
+//                   serving requests, so the SDK can send while events are produced.
+// `settings` (optional) overrides the batch settings, for tuning sweeps.
+import { caseArgs, emit, nowNs } from '../lib/case.mjs';
 import { startSink, waitForEvents } from '../lib/start-sink.mjs';
 import { createSdk, settingsFor } from '../lib/sdks.mjs';
 import { setImmediate as tick } from 'node:timers/promises';
 
-const { sdk, config = 'tuned', n = 200_000, yieldEvery = 1000, timeoutMs = 60_000 } = caseArgs();
+const { sdk, config = 'tuned', n = 200_000, yieldEvery = 0, timeoutMs = 60_000, settings } = caseArgs();
 const sink = await startSink('ack');
-const batching = settingsFor(sdk, config, n);
+const batching = { ...settingsFor(sdk, config, n), ...settings };
 const client = await createSdk(sdk, sink.url, batching);
 
-const t0 = Date.now();
-for (let i = 0; i < n; i++) {
-  client.record(i);
-  if ((i + 1) % yieldEvery === 0) await tick();
+const start = Date.now();
+const t0 = nowNs();
+if (yieldEvery > 0) {
+  for (let i = 0; i < n; i++) {
+    client.record(i);
+    if ((i + 1) % yieldEvery === 0) await tick();
+  }
+} else {
+  for (let i = 0; i < n; i++) client.record(i);
 }
-const produced = Date.now();
+const t1 = nowNs();
+await tick();
+const t2 = nowNs();
+const statsBefore = client.stats?.();
 const report = await client.shutdown(timeoutMs);
-const t1 = Date.now();
+const t3 = Date.now();
 // Some SDKs resolve shutdown before the sink has counted the last batch: wait briefly, time it by the sink.
 const stats = await waitForEvents(sink, n, 2000);
-const end = Math.max(t1, stats.lastAt);
-const seconds = (end - t0) / 1000;
+const seconds = (Math.max(t3, stats.lastAt) - start) / 1000;
 emit({
   sdk,
   config,
   n,
+  yieldEvery,
   settings: batching,
+  syncNsPerCall: yieldEvery > 0 ? null : (t1 - t0) / n,
+  withDeferredNsPerCall: yieldEvery > 0 ? null : (t2 - t0) / n,
+  produceSeconds: (t1 - t0) / 1e9,
   seconds,
-  produceSeconds: (produced - t0) / 1000,
   eventsPerSec: stats.unique / seconds,
   unique: stats.unique,
   duplicates: stats.duplicates,
@@ -38,5 +53,6 @@ emit({
   requests: stats.requests,
   gzipRequests: stats.gzipRequests,
   wireBytesPerEvent: stats.wireBytes / Math.max(1, stats.events),
+  droppedAtRecord: statsBefore?.dropped ?? null,
   report: report ? { ...report, unsent: report.unsent?.length ?? 0 } : null,
 });

@@ -3,6 +3,15 @@
 import process from 'node:process';
 import { setImmediate as tick } from 'node:timers/promises';
 
+// A rejection nobody handled would end the process (Node >= 15); count it instead, and report it,
+// because a fire-and-forget `record()` must never cause one (DESIGN §2).
+let unhandled = 0;
+let firstUnhandled = null;
+process.on('unhandledRejection', (reason) => {
+  unhandled++;
+  firstUnhandled ??= String(reason?.code ?? reason?.name ?? reason);
+});
+
 /** The case's parameters (JSON in argv[2]). */
 export function caseArgs() {
   return JSON.parse(process.argv[2] ?? '{}');
@@ -10,7 +19,8 @@ export function caseArgs() {
 
 /** Prints the result line and ends the process (sinks and servers die with their parent's IPC). */
 export function emit(result) {
-  process.stdout.write('RESULT ' + JSON.stringify(result) + '\n', () => process.exit(0));
+  const line = JSON.stringify({ ...result, unhandledRejections: unhandled, firstUnhandled });
+  process.stdout.write('RESULT ' + line + '\n', () => process.exit(0));
 }
 
 /** Nanoseconds since an arbitrary origin, as a Number. */

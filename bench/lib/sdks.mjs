@@ -26,7 +26,7 @@ export function settingsFor(sdk, config, n) {
   const cap = Math.max(n, 100_000) + 10_000;
   if (sdk === 'ours') {
     return config === 'tuned'
-      ? { maxBatchSize: 1000, flushIntervalMs: 50, concurrency: 4, maxBufferedEvents: cap }
+      ? { maxBatchSize: 1000, flushIntervalMs: 50, concurrency: 4, maxBufferedEvents: cap, maxBufferedBytes: 1024 * cap }
       : {};
   }
   if (sdk === 'posthog') {
@@ -40,7 +40,7 @@ export function settingsFor(sdk, config, n) {
 /** Settings for the memory and shutdown figures: nothing leaves before shutdown (where the SDK allows it). */
 export function holdSettingsFor(sdk, n) {
   const cap = n + 10_000;
-  if (sdk === 'ours') return { maxBatchSize: 1000, flushIntervalMs: 3_600_000, concurrency: 4, maxBufferedEvents: cap };
+  if (sdk === 'ours') return { maxBatchSize: 1000, flushIntervalMs: 600_000, concurrency: 4, maxBufferedEvents: cap, maxBufferedBytes: 1024 * cap };
   if (sdk === 'posthog') return { flushAt: cap, maxBatchSize: 1000, maxQueueSize: cap, flushInterval: 3_600_000, disableGeoip: true };
   // Segment caps a batch at 480 KB and sends each full batch at once: it cannot hold more.
   return { flushAt: 1000, flushInterval: 3_600_000, httpRequestTimeout: 60_000 };

@@ -1,0 +1,231 @@
+// Renders bench/RESULTS.md from the raw results of every run.
+import { cell, fmt, summarize } from './stats.mjs';
+
+/** null (not measured) when any input is missing, else the boolean. */
+const verdict = (values, cond) => (values.every((v) => Number.isFinite(v)) ? cond() : null);
+
+const COLUMNS = [
+  ['ours', 'tuned'],
+  ['ours', 'default'],
+  ['posthog', 'tuned'],
+  ['posthog', 'default'],
+  ['segment', 'tuned'],
+  ['segment', 'default'],
+];
+
+/** "unique (worst run) / duplicates (worst run)" of a list of run results. */
+function completeness(rs) {
+  if (!rs || rs.length === 0) return '—';
+  return `${fmt(Math.min(...rs.map((r) => r.unique)), 0)} / ${fmt(Math.max(...rs.map((r) => r.duplicates)), 0)}`;
+}
+
+/** Builds the markdown. `results` maps a plan id to its list of run results. */
+export function renderReport({ results, meta }) {
+  const get = (id, metric) => summarize((results[id] ?? []).map((r) => (typeof metric === 'function' ? metric(r) : r[metric])));
+  const med = (id, metric) => get(id, metric)?.median ?? NaN;
+  const allComplete = (id) => (results[id] ?? []).length > 0 && results[id].every((r) => r.complete === true);
+  const { N, H, S } = meta.sizes;
+
+  const sdkRow = (figure, prefix, metric, scale, digits) => {
+    const cells = COLUMNS.map(([sdk, config]) => cell(get(`${prefix}:${sdk}:${config}`, metric), scale, digits));
+    return { figure, cells };
+  };
+
+  const rows = [];
+  const push = (r) => rows.push(r);
+
+  // 1. synchronous cost
+  const syncOurs = med('burst:ours:tuned', 'syncNsPerCall');
+  const syncPh = med('burst:posthog:tuned', 'syncNsPerCall');
+  push({
+    ...sdkRow(`(1) call cost, µs per call, one sync loop of ${fmt(N, 0)} calls`, 'burst', 'syncNsPerCall', 1e-3, 2),
+    ceiling: '—',
+    ratio: `posthog/ours ${fmt(syncPh / syncOurs)}×; segment/ours ${fmt(med('burst:segment:tuned', 'syncNsPerCall') / syncOurs)}×`,
+    target: '≤ 2 µs, ≥ 8× cheaper than posthog',
+    pass: verdict([syncOurs, syncPh], () => syncOurs <= 2000 && syncPh / syncOurs >= 8),
+  });
+  const defOurs = med('burst:ours:tuned', 'withDeferredNsPerCall');
+  push({
+    ...sdkRow('(1b) same, counting deferred work up to the next setImmediate, µs', 'burst', 'withDeferredNsPerCall', 1e-3, 2),
+    ceiling: '—',
+    ratio: `posthog/ours ${fmt(med('burst:posthog:tuned', 'withDeferredNsPerCall') / defOurs)}×`,
+    target: '—',
+    pass: null,
+  });
+
+  // 2. end to end
+  const e2eOurs = med('burst:ours:tuned', 'eventsPerSec');
+  const e2ePh = med('burst:posthog:tuned', 'eventsPerSec');
+  const ceilPost = med('ceiling:post', 'eventsPerSec');
+  push({
+    ...sdkRow(`(2) end to end to the sink, delivered events/s: that burst, then shutdown`, 'burst', 'eventsPerSec', 1, 0),
+    ceiling: cell(get('ceiling:post', 'eventsPerSec'), 1, 0),
+    ratio: `ours/posthog ${fmt(e2eOurs / e2ePh)}×; ours/segment ${fmt(e2eOurs / med('burst:segment:tuned', 'eventsPerSec'))}×; ours/ceiling ${fmt((100 * e2eOurs) / ceilPost, 0)}%`,
+    target: '≥ 150k/s, complete, 0 duplicates, ≥ 12× posthog',
+    pass: verdict([e2eOurs, e2ePh], () => e2eOurs >= 150_000 && allComplete('burst:ours:tuned') && e2eOurs / e2ePh >= 12),
+  });
+  push({
+    figure: '(2b) completeness of (2): unique delivered (worst run) / duplicates (worst run)',
+    cells: COLUMNS.map(([sdk, config]) => completeness(results[`burst:${sdk}:${config}`])),
+    ceiling: '—',
+    ratio: '—',
+    target: `${fmt(N, 0)} / 0`,
+    pass: verdict([e2eOurs], () => allComplete('burst:ours:tuned')),
+  });
+
+  const pacedOurs = med('paced:ours:tuned', 'eventsPerSec');
+  push({
+    ...sdkRow(`(2c) end to end, producer yielding every 1000 calls, delivered events/s`, 'paced', 'eventsPerSec', 1, 0),
+    ceiling: cell(get('ceiling:post', 'eventsPerSec'), 1, 0),
+    ratio: `ours/posthog ${fmt(pacedOurs / med('paced:posthog:tuned', 'eventsPerSec'))}×; ours/segment ${fmt(pacedOurs / med('paced:segment:tuned', 'eventsPerSec'))}×`,
+    target: '≥ 150k/s, complete',
+    pass: verdict([pacedOurs], () => pacedOurs >= 150_000 && allComplete('paced:ours:tuned')),
+  });
+  push({
+    figure: '(2d) completeness of (2c): unique delivered (worst run) / duplicates (worst run)',
+    cells: COLUMNS.map(([sdk, config]) => completeness(results[`paced:${sdk}:${config}`])),
+    ceiling: '—',
+    ratio: '—',
+    target: `${fmt(N, 0)} / 0`,
+    pass: verdict([pacedOurs], () => allComplete('paced:ours:tuned')),
+  });
+
+  // 3. memory
+  const memOurs = med('memory:ours:tuned', 'bytesPerEvent');
+  push({
+    ...sdkRow(`(3) bytes per buffered event (heap + external), ${fmt(H, 0)} held`, 'memory', 'bytesPerEvent', 1, 0),
+    ceiling: '—',
+    ratio: `posthog/ours ${fmt(med('memory:posthog:tuned', 'bytesPerEvent') / memOurs)}×; segment/ours ${fmt(med('memory:segment:tuned', 'bytesPerEvent') / memOurs)}×`,
+    target: '≤ 500 B',
+    pass: verdict([memOurs], () => memOurs <= 500),
+  });
+
+  // 4. shutdown
+  const shOurs = med('shutdown:ours:tuned', 'shutdownSeconds');
+  push({
+    ...sdkRow(`(4) shutdown flush of ${fmt(H, 0)} buffered events, s`, 'shutdown', 'shutdownSeconds', 1, 2),
+    ceiling: `${fmt(H / ceilPost, 2)} s at the POST ceiling`,
+    ratio: `posthog/ours ${fmt(med('shutdown:posthog:tuned', 'shutdownSeconds') / shOurs)}×`,
+    target: '< 1 s, complete',
+    pass: verdict([shOurs], () => shOurs < 1 && allComplete('shutdown:ours:tuned')),
+  });
+  push({
+    figure: '(4b) shutdown completeness: unique delivered (worst run) / duplicates',
+    cells: COLUMNS.map(([sdk, config]) => completeness(results[`shutdown:${sdk}:${config}`])),
+    ceiling: '—',
+    ratio: '—',
+    target: `${fmt(H, 0)} / 0`,
+    pass: verdict([shOurs], () => allComplete('shutdown:ours:tuned')),
+  });
+
+  // 5. our server
+  const blank = COLUMNS.map(() => '');
+  const only = (c) => [c, '', '', '', '', ''];
+  const ingNew = med('server:ingest', 'newPerSec');
+  const ingDup = med('server:ingest', 'dupPerSec');
+  push({
+    figure: `(5) our server on SQLite: new events/s, batches of 1000, ${fmt(S, 0)} time-ordered keys`,
+    cells: only(cell(get('server:ingest', 'newPerSec'), 1, 0)),
+    ceiling: cell(get('ceiling:post', 'eventsPerSec'), 1, 0),
+    ratio: `${fmt((100 * ingNew) / ceilPost, 0)}% of the POST ceiling`,
+    target: '≥ 120k/s',
+    pass: verdict([ingNew], () => ingNew >= 120_000),
+  });
+  push({
+    figure: '(5b) our server: duplicate replay events/s (same batches again)',
+    cells: only(cell(get('server:ingest', 'dupPerSec'), 1, 0)),
+    ceiling: cell(get('ceiling:post', 'eventsPerSec'), 1, 0),
+    ratio: `${fmt((100 * ingDup) / ceilPost, 0)}% of the POST ceiling`,
+    target: '≥ 200k/s',
+    pass: verdict([ingDup], () => ingDup >= 200_000),
+  });
+  const srvT = med('server:e2e:tuned', 'eventsPerSec');
+  push({
+    figure: `(6) SDK → our server (SQLite, own process), delivered events/s, ${fmt(S, 0)} events`,
+    cells: [cell(get('server:e2e:tuned', 'eventsPerSec'), 1, 0), cell(get('server:e2e:default', 'eventsPerSec'), 1, 0), '', '', '', ''],
+    ceiling: cell(get('server:ingest', 'newPerSec'), 1, 0) + ' (server alone)',
+    ratio: `${fmt((100 * srvT) / ingNew, 0)}% of the server alone`,
+    target: '≥ 60k/s, complete',
+    pass: verdict([srvT], () => srvT >= 60_000 && allComplete('server:e2e:tuned')),
+  });
+
+  // Ceilings
+  push({
+    figure: '(C1) ceiling: JSON.stringify of 1000-event batches, events/s',
+    cells: blank,
+    ceiling: cell(get('ceiling:encode', 'encodeEventsPerSec'), 1, 0),
+    ratio: `ours e2e = ${fmt((100 * e2eOurs) / med('ceiling:encode', 'encodeEventsPerSec'), 0)}% of it`,
+    target: '—',
+    pass: null,
+  });
+  push({
+    figure: '(C2) ceiling: encode + undici POST (4 in flight) to the sink, events/s',
+    cells: blank,
+    ceiling: cell(get('ceiling:post', 'eventsPerSec'), 1, 0),
+    ratio: `ours e2e = ${fmt((100 * e2eOurs) / ceilPost, 0)}% of it`,
+    target: '—',
+    pass: verdict([ceilPost], () => allComplete('ceiling:post')),
+  });
+
+  const head = ['Figure', 'ours tuned', 'ours default', 'posthog tuned', 'posthog default', 'segment tuned', 'segment default', 'ceiling', 'ratio', 'target', 'pass'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    const pass = r.pass === null ? '—' : r.pass ? 'PASS' : 'FAIL';
+    lines.push(`| ${[r.figure, ...r.cells, r.ceiling, r.ratio, r.target, pass].join(' | ')} |`);
+  }
+  return renderDocument({ table: lines.join('\n'), meta, results });
+}
+
+function renderDocument({ table, meta, results }) {
+  const settings = [];
+  for (const id of Object.keys(results).sort()) {
+    const r = results[id][0];
+    if (r?.settings) settings.push(`- \`${id}\`: \`${JSON.stringify(r.settings)}\``);
+  }
+  const failures = Object.entries(meta.errors ?? {}).map(([id, errs]) => `- \`${id}\`: ${errs.join('; ')}`);
+  const m = meta.machine;
+  return `# Benchmark results
+
+Generated by \`npm run bench${meta.quick ? ' -- --quick' : ''}\` on ${meta.startedAt} (took ${fmt(meta.seconds, 0)} s).
+Every figure is the **median (min–max) of ${meta.runs} run${meta.runs === 1 ? '' : 's'}**, each in a fresh \`node\` process;
+runs are interleaved round by round. Lower is better for µs, bytes and seconds; higher for events/s.
+
+${table}
+
+## Machine and load
+
+- CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}
+- Load average (1/5/15 min) at start: ${meta.loadStart.join(' / ')}; at end: ${meta.loadEnd.join(' / ')}
+- ${meta.loadNote ?? 'The machine is shared; figures are noisier when the load average is above ~0.5.'}
+
+## Versions
+
+${Object.entries(meta.versions)
+  .map(([k, v]) => `- ${k} ${v}`)
+  .join('\n')}
+
+## Method
+
+- The counting sink (\`bench/lib/sink.mjs\`) runs in its own process on 127.0.0.1. It accepts
+  \`POST /v1/usage/events/batch\` (ours, answering per event), posthog's \`/batch/\` and Segment's
+  \`/v1/batch\`, gunzips when needed and counts unique events by idempotencyKey / uuid / messageId.
+- The event is the same for all three SDKs and is built inside the measured call: model, provider,
+  agent_id, workflow_id, input and output token counts. Ours is imported from the built \`dist/\`.
+- (1) one synchronous loop of N calls; (1b) until the next \`setImmediate\`, so microtasks and
+  immediate work the calls queued are counted. (2) N calls, yielding to the event loop every 1000
+  (like an app serving requests), then \`shutdown()\` / \`closeAndFlush()\`; the clock stops when
+  shutdown resolves or the sink counts the last event, whichever is later. (3) \`--expose-gc\`;
+  heap + external after two full GCs, before and after N more calls, against a sink that accepts
+  and never answers, flush timers an hour away (Segment still sends each full 1000-event / 480 KB
+  batch at once: its in-flight request bodies are counted). (4) N calls in one synchronous loop,
+  then shutdown timed. (5) our server (\`createServer\`, SQLite file in a temp dir, own process)
+  driven directly by undici with batches of 1000, time-ordered keys, 4 in flight; then the same
+  batches replayed (all duplicates). (6) our SDK against that server.
+- "default" = the SDK's own batch defaults; "tuned" = the settings below. Where a default config
+  loses events (posthog drops the oldest past \`maxQueueSize\`), its events/s counts only what arrived.
+
+## Settings
+
+${settings.join('\n')}
+${failures.length ? `\n## Runs that failed\n\n${failures.join('\n')}\n` : ''}`;
+}
