@@ -22,7 +22,7 @@ const USAGE = `Usage:
   bearlumen demo
 
 Environment: BEARLUMEN_HOST, BEARLUMEN_PORT, BEARLUMEN_DB, BEARLUMEN_PRICES (price override file),
-BEARLUMEN_LOG_LEVEL (default warn).`;
+BEARLUMEN_LOG_LEVEL (default warn), DATABASE_URL (use PostgreSQL instead of the SQLite file).`;
 
 /** A usage error: printed with the usage text, exit code 2. */
 class UsageError extends Error {}
@@ -57,14 +57,16 @@ async function serve(argv: string[]): Promise<void> {
   const port = parsePort(values.port ?? process.env['BEARLUMEN_PORT'] ?? String(DEFAULT_PORT));
   const dbPath = values.db ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH;
 
-  const store = server.SqliteStore.open(dbPath);
+  // DATABASE_URL selects PostgreSQL (several replicas may share it); otherwise the SQLite file.
+  const databaseUrl = process.env['DATABASE_URL'];
+  const store = await server.createStore({ databaseUrl, dbPath });
   const devKey = (await store.countApiKeys()) === 0 ? await server.createApiKey(store, 'default') : null;
   const app = await server.createServer({ store, logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' } });
   await app.listen({ host, port });
   const address = app.server.address();
   const actualPort = address !== null && typeof address === 'object' ? address.port : port;
   const url = urlOf(host, actualPort);
-  process.stdout.write(`bearlumen ${server.SERVER_VERSION} listening on ${url} (database ${dbPath})\n`);
+  process.stdout.write(`bearlumen ${server.SERVER_VERSION} listening on ${url} (${store.kind === 'postgres' ? 'PostgreSQL from DATABASE_URL' : `database ${dbPath}`})\n`);
   if (devKey !== null) {
     process.stdout.write(`Created a development API key for tenant "default" (shown only once):\n  BEARLUMEN_API_KEY=${devKey}\n`);
     process.stdout.write(`Try: curl -H "Authorization: Bearer ${devKey}" ${url}/v1/end-users\n`);
@@ -98,7 +100,10 @@ async function keys(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: rest, options: { db: { type: 'string' }, tenant: { type: 'string' } }, strict: true });
   if (values.tenant === undefined || values.tenant.trim() === '') throw new UsageError('--tenant NAME is required');
   const server = await loadServer();
-  const store = server.SqliteStore.open(values.db ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH);
+  const store = await server.createStore({
+    databaseUrl: process.env['DATABASE_URL'],
+    dbPath: values.db ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH,
+  });
   try {
     process.stdout.write(`${await server.createApiKey(store, values.tenant.trim())}\n`);
   } finally {
