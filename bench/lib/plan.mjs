@@ -64,7 +64,7 @@ export function buildPlan({ quick }) {
   plan.push({ id: 'ceiling:encode', figure: 'ceiling-encode', script: 'ceiling-encode.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'ceiling:post', figure: 'ceiling-post', script: 'ceiling-post.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'server:ingest', figure: 'ingest', script: 'server-ingest.mjs', args: { n: S }, timeoutMs: 120_000 });
-  plan.push({ id: 'server:e2e:tuned', figure: 'server-e2e', script: 'sdk-to-server.mjs', args: { n: S, config: 'tuned' }, timeoutMs: 120_000 });
-  plan.push({ id: 'server:e2e:default', figure: 'server-e2e', script: 'sdk-to-server.mjs', args: { n: S, config: 'default' }, timeoutMs: 120_000 });
+  plan.push({ id: 'server:e2e:burst', figure: 'server-e2e', script: 'sdk-to-server.mjs', args: { n: S, config: 'tuned', yieldEvery: 0 }, flags: big, timeoutMs: 120_000 });
+  plan.push({ id: 'server:e2e:paced', figure: 'server-e2e', script: 'sdk-to-server.mjs', args: { n: S, config: 'tuned', yieldEvery: 1000 }, flags: big, timeoutMs: 120_000 });
   return plan;
 }

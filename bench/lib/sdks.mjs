@@ -63,10 +63,10 @@ export function versions() {
  * Creates one SDK client against `url` with `batching` settings.
  * Returns { record(i), shutdown(timeoutMs) → report|undefined, name }.
  */
-export async function createSdk(sdk, url, batching) {
+export async function createSdk(sdk, url, batching, apiKey = API_KEY) {
   if (sdk === 'ours') {
     const { BearLumen } = await import(ROOT + 'dist/index.js');
-    const client = new BearLumen({ apiKey: API_KEY, baseUrl: url, batching, handleExit: false });
+    const client = new BearLumen({ apiKey, baseUrl: url, batching, handleExit: false });
     return {
       record(i) {
         const m = MODELS[i & 3];
