@@ -1,11 +1,17 @@
 /**
  * Start the real reference server in process on 127.0.0.1, port 0, with a temp SQLite file that is
- * removed on close. A tenant (`test`) and an API key are created. Every integration test uses this.
+ * removed on close — or, with `BEARLUMEN_TEST_STORE=postgres` (the integration-postgres project),
+ * a private schema of the test PostgreSQL database that is dropped on close. A tenant (`test`) and
+ * an API key are created. Every integration test uses this.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApiKey, createServer, SqliteStore, type BearLumenServer, type Pricer } from '@bearlumen/node-sdk/server';
+import { createApiKey, createServer, createStore, type BearLumenServer, type Pricer, type Store } from '@bearlumen/node-sdk/server';
+import { createTestSchema } from './postgres-database';
+
+/** Set by the integration-postgres vitest project: run the same tests on PostgreSQL. */
+const USE_POSTGRES = process.env['BEARLUMEN_TEST_STORE'] === 'postgres';
 
 /** Options of `startServer`. */
 export interface StartServerOptions {
@@ -28,15 +34,14 @@ export interface StartedServer {
   /** The fastify app (for `app.inject()`). */
   app: BearLumenServer;
   /** The store behind the app. */
-  store: SqliteStore;
+  store: Store;
   /** A new key for the named tenant (created if needed), e.g. to test tenant isolation. */
   createKey(tenantName: string): Promise<string>;
 }
 
 /** Start a server; see the file comment. */
 export async function startServer(opts: StartServerOptions = {}): Promise<StartedServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'bearlumen-test-'));
-  const store = SqliteStore.open(join(dir, 'test.db'));
+  const { store, dispose } = await openTestStore();
   const app = await createServer({
     store,
     // Never read the developer's BEARLUMEN_PRICES in tests unless asked.
@@ -59,10 +64,23 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Starte
         try {
           await app.close();
         } finally {
-          rmSync(dir, { recursive: true, force: true });
+          await dispose();
         }
       })();
       return closed;
     },
+  };
+}
+
+/** A fresh, empty store of the engine under test, and how to delete it after the app closed it. */
+async function openTestStore(): Promise<{ store: Store; dispose: () => Promise<void> }> {
+  if (USE_POSTGRES) {
+    const schema = await createTestSchema('server');
+    return { store: await createStore({ databaseUrl: schema.url, poolSize: 4 }), dispose: schema.drop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bearlumen-test-'));
+  return {
+    store: await createStore({ dbPath: join(dir, 'test.db') }),
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
