@@ -6,6 +6,33 @@ const alias = {
   '@bearlumen/node-sdk': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 
+// The integration tests run a second time on PostgreSQL (BEARLUMEN_TEST_STORE=postgres, see
+// test/helpers/start-server.ts) when a database URL is set, and always in CI, where a missing
+// database then fails the run instead of skipping it. The store conformance suite and the replica
+// test cover both engines themselves, so they are not repeated.
+const env = process.env;
+const hasPostgresUrl = Boolean(env['BEARLUMEN_TEST_DATABASE_URL'] || env['DATABASE_URL']);
+const postgresRequired = [env['CI'], env['BEARLUMEN_REQUIRE_POSTGRES']].some((v) => v !== undefined && v !== '' && v !== '0' && v !== 'false');
+if (!hasPostgresUrl && !postgresRequired) {
+  console.warn('integration-postgres skipped: set DATABASE_URL to run the integration tests on PostgreSQL too (README "Running the PostgreSQL tests locally").');
+}
+const postgresProjects =
+  hasPostgresUrl || postgresRequired
+    ? [
+        {
+          resolve: { alias },
+          test: {
+            name: 'integration-postgres',
+            include: ['test/integration/**/*.test.ts'],
+            exclude: ['test/integration/store/**', 'test/integration/replicas*.test.ts'],
+            env: { BEARLUMEN_TEST_STORE: 'postgres' },
+            testTimeout: 30_000,
+            hookTimeout: 30_000,
+          },
+        },
+      ]
+    : [];
+
 // One project per kind of test (STYLE.md "Tests"). Tests import the package name, aliased to src/,
 // so they use the SDK exactly as users do.
 export default defineConfig({
@@ -16,6 +43,7 @@ export default defineConfig({
         resolve: { alias },
         test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
       },
+      ...postgresProjects,
       { resolve: { alias }, test: { name: 'fault', include: ['test/fault/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 30_000 } },
       { resolve: { alias }, test: { name: 'property', include: ['test/property/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 30_000 } },
       { resolve: { alias }, test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 60_000 } },
