@@ -16,6 +16,10 @@ const SKIP_MESSAGE =
   'PostgreSQL tests skipped: set DATABASE_URL (or BEARLUMEN_TEST_DATABASE_URL) to run them; ' +
   'see README "Running the PostgreSQL tests locally".';
 
+const REQUIRED_MESSAGE =
+  'PostgreSQL tests are required here (CI=true or BEARLUMEN_REQUIRE_POSTGRES=1) but neither DATABASE_URL nor ' +
+  'BEARLUMEN_TEST_DATABASE_URL is set; .ci/run starts a throwaway cluster (scripts/pg-start.sh).';
+
 let warned = false;
 
 /**
@@ -26,7 +30,7 @@ let warned = false;
 export function hasPostgres(): boolean {
   if (TEST_DATABASE_URL !== undefined) return true;
   if (POSTGRES_REQUIRED) {
-    throw new Error('PostgreSQL is required here (CI=true or BEARLUMEN_REQUIRE_POSTGRES=1) but DATABASE_URL is not set');
+    throw new Error(REQUIRED_MESSAGE);
   }
   if (!warned) {
     warned = true;
@@ -50,7 +54,7 @@ export interface TestSchema {
  */
 export async function createTestSchema(label = 'test'): Promise<TestSchema> {
   const base = TEST_DATABASE_URL;
-  if (base === undefined) throw new Error(SKIP_MESSAGE);
+  if (base === undefined) throw new Error(POSTGRES_REQUIRED ? REQUIRED_MESSAGE : SKIP_MESSAGE);
   const schema = `bl_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(5).toString('hex')}`;
   await withAdminClient(base, (client) => client.query(`CREATE SCHEMA ${schema}`));
   const url = new URL(base);
