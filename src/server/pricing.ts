@@ -71,6 +71,8 @@ function genaiPricesSource(): string {
 export class Pricer {
   readonly #overrides: readonly PriceOverride[];
   readonly #cache = new Map<string, Record<string, unknown> | null>();
+  /** The last lookup: events of one batch mostly share provider, model and minute. */
+  #last: { provider: string | undefined; model: string; minute: number; prices: Record<string, unknown> | null } | undefined;
   readonly #source = genaiPricesSource();
 
   /** @param overrides operator prices that win over the bundled data (see `loadPriceOverrides`). */
@@ -125,14 +127,20 @@ export class Pricer {
   #modelPrice(provider: string | undefined, model: string, timestampMs: number): Record<string, unknown> | null {
     // Date-conditional prices change at most on minute boundaries, so a per-minute cache is exact.
     const minute = Math.floor(timestampMs / MINUTE_MS);
+    const last = this.#last;
+    if (last !== undefined && last.minute === minute && last.model === model && last.provider === provider) return last.prices;
     const key = `${provider ?? ''}\u0000${model}\u0000${minute}`;
     const hit = this.#cache.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.#last = { provider, model, minute, prices: hit };
+      return hit;
+    }
     const options = { timestamp: new Date(minute * MINUTE_MS), ...(provider === undefined ? {} : { providerId: provider }) };
     const result = calcPrice({ input_tokens: 1 }, model, options);
     const prices = result === null ? null : (result.model_price as Record<string, unknown>);
     if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
     this.#cache.set(key, prices);
+    this.#last = { provider, model, minute, prices };
     return prices;
   }
 }

@@ -56,12 +56,19 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}
 
 const problem = (code: ErrorCode, param: string, message: string): EventProblem => ({ code, param, message });
 
+/** Names that passed the rule recently; a batch repeats a handful of names, so this skips most regex tests. */
+const validNames = new Set<string>();
+const MAX_REMEMBERED_NAMES = 1_000;
+
 function checkName(raw: Record<string, unknown>, field: 'eventType' | 'metricName'): EventProblem | string {
   const value = raw[field];
+  if (typeof value === 'string' && validNames.has(value)) return value;
   if (value === undefined || value === null) return problem('parameter_missing', field, `${field} is required`);
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(value)) {
     return problem('parameter_invalid', field, `${field} must be 1-${MAX_NAME_LENGTH} characters of [A-Za-z0-9_.:-] (got ${describeValue(value)})`);
   }
+  if (validNames.size >= MAX_REMEMBERED_NAMES) validNames.clear();
+  validNames.add(value);
   return value;
 }
 

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
 import { newId } from '../ids';
+import { createSqliteIngest } from './sqlite-ingest';
 import { toUsageEvent, type UsageEventRow } from './sqlite-rows';
 import type {
   AttributionDimension,
@@ -20,14 +21,6 @@ const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_
 /** Column per dimension; a fixed map, so no user input ever reaches the SQL text. */
 const DIMENSION_COLUMN: Record<AttributionDimension, string> = { agent_id: 'agent_id', workflow_id: 'workflow_id' };
 const MAX_CACHED_STATEMENTS = 200;
-
-interface ExistingEventRow {
-  id: string;
-  event_type: string;
-  metric_name: string;
-  quantity: number;
-  subscription_id: string | null;
-}
 
 /** Build the WHERE clause of a usage filter. Only fixed column names enter the SQL text. */
 function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
@@ -55,70 +48,7 @@ export class SqliteUsage {
   readonly #insertEvents: (tenantId: string, events: readonly NewUsageEvent[]) => InsertUsageEventsResult;
 
   protected constructor(protected readonly db: Database.Database) {
-    const insert = db.prepare(
-      `INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts,
-         received_at, metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-    );
-    const existing = db.prepare(
-      'SELECT id, event_type, metric_name, quantity, subscription_id FROM usage_events WHERE tenant_id = ? AND idempotency_key = ?',
-    );
-    const rollback = new Error('rollback');
-    const run = db.transaction((tenantId: string, events: readonly NewUsageEvent[]): InsertUsageEventsResult => {
-      const results: { eventId: string; recorded: boolean }[] = new Array(events.length);
-      const conflicts: { index: number; idempotencyKey: string; existingEventId: string }[] = [];
-      let recordedCount = 0;
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i] as NewUsageEvent;
-        const info = insert.run(
-          e.id,
-          tenantId,
-          e.idempotencyKey,
-          e.eventType,
-          e.metricName,
-          e.quantity,
-          e.subscriptionId,
-          e.timestampMs,
-          e.receivedAtMs,
-          e.metadataJson,
-          e.agentId,
-          e.workflowId,
-          e.tokenKind,
-          e.costNanoUsd,
-          e.priced ? 1 : 0,
-          e.priceSource,
-        );
-        if (info.changes === 1) {
-          results[i] = { eventId: e.id, recorded: true };
-          recordedCount += 1;
-          continue;
-        }
-        const row = existing.get(tenantId, e.idempotencyKey) as ExistingEventRow;
-        const same =
-          row.event_type === e.eventType &&
-          row.metric_name === e.metricName &&
-          row.quantity === e.quantity &&
-          row.subscription_id === e.subscriptionId;
-        if (same) results[i] = { eventId: row.id, recorded: false };
-        else conflicts.push({ index: i, idempotencyKey: e.idempotencyKey, existingEventId: row.id });
-      }
-      if (conflicts.length > 0) {
-        // Throwing rolls the transaction back: a conflicting batch writes nothing.
-        throw Object.assign(rollback, { conflicts });
-      }
-      return { ok: true, results, recordedCount };
-    });
-    this.#insertEvents = (tenantId, events) => {
-      try {
-        return run.immediate(tenantId, events);
-      } catch (error) {
-        if (error === rollback) {
-          const { conflicts } = rollback as Error & { conflicts: { index: number; idempotencyKey: string; existingEventId: string }[] };
-          return { ok: false, conflicts };
-        }
-        throw error;
-      }
-    };
+    this.#insertEvents = createSqliteIngest(db);
   }
 
   /** A cached prepared statement for this SQL text (bounded; the texts are a small fixed set). */
