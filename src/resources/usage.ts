@@ -38,9 +38,16 @@ export class Usage extends APIResource {
    * @throws {BearLumenBufferFullError} when the buffer is full and `batching.overflow` is `'reject'`.
    * @throws {BearLumenClosedError} after `shutdown()`.
    */
-  async record(data: UsageRecordInput): Promise<UsageRecordResponse> {
-    const event = toWireEvent(data, '', this.context.now());
-    return this.context.pipeline().record(event);
+  record(data: UsageRecordInput): Promise<UsageRecordResponse> {
+    // Not `async`: an async wrapper would re-wrap the pipeline's promise in one that is NOT marked
+    // handled, so a fire-and-forget call that fails later would crash the app with an unhandled
+    // rejection. The pipeline's promise is returned as is.
+    try {
+      const event = toWireEvent(data, '', this.context.now());
+      return this.context.pipeline().record(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
