@@ -6,7 +6,7 @@ import { ROUTES } from '../protocol/routes';
 import { isRetryableStatus } from '../transport/retry-policy';
 import type { Transport } from '../transport/types';
 import type { BackoffGate, GatePass } from './backoff-gate';
-import type { Ledger } from './ledger';
+import { describe, type Ledger } from './ledger';
 import type { Observers } from './observers';
 import type { PendingEvent } from './pending-event';
 
@@ -104,8 +104,9 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
 
   function report(error: unknown, events: number, willRetry: boolean): void {
     ledger.noteError(error);
-    if (!willRetry) logger.warn({ err: error, events }, 'usage batch failed');
-    else logger.debug({ err: error, events }, 'usage batch attempt failed; retrying');
+    const fields = { ...describe(error), requestId: error instanceof BearLumenApiError ? error.requestId : undefined, events };
+    if (!willRetry) logger.warn(fields, `${events} usage events failed`);
+    else logger.debug(fields, 'usage batch attempt failed; retrying');
     if (error instanceof BearLumenError) observers.emit('error', { error, events, willRetry });
   }
 

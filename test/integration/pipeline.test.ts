@@ -1,0 +1,275 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BearLumen,
+  BearLumenBufferFullError,
+  BearLumenClosedError,
+  BearLumenInvalidRequestError,
+  BearLumenPayloadTooLargeError,
+  type BatchingOptions,
+  type PipelineEventMap,
+  type UsageRecordInput,
+} from '@bearlumen/node-sdk';
+import { startServer, type StartedServer } from '../helpers/start-server';
+import { startPipelineProxy, type PipelineProxy } from './pipeline-proxy';
+
+let server: StartedServer;
+const clients: BearLumen[] = [];
+const proxies: PipelineProxy[] = [];
+let run = 0;
+
+/** Each test tags its events with its own agent_id, so server totals are per test. */
+function tagged(agent: string) {
+  return (quantity: number, extra: Partial<UsageRecordInput> = {}): UsageRecordInput => ({
+    eventType: 'token_usage',
+    metricName: 'llm_tokens_input',
+    quantity,
+    agent_id: agent,
+    ...extra,
+  });
+}
+
+function client(batching: BatchingOptions | false = {}, baseUrl = server.url): BearLumen {
+  const created = new BearLumen({ apiKey: server.apiKey, baseUrl, handleExit: false, batching });
+  clients.push(created);
+  return created;
+}
+
+async function proxy(): Promise<PipelineProxy> {
+  const started = await startPipelineProxy(server.url);
+  proxies.push(started);
+  return started;
+}
+
+/** Events the server holds for an agent. */
+async function stored(agent: string): Promise<number> {
+  const reader = client();
+  return (await reader.usage.query({ agent_id: agent, limit: 1 })).total;
+}
+
+function batchesOf(c: BearLumen): Array<PipelineEventMap['flush']> {
+  const seen: Array<PipelineEventMap['flush']> = [];
+  c.on('flush', (flush) => seen.push(flush));
+  return seen;
+}
+
+beforeAll(async () => {
+  server = await startServer();
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.shutdown({ timeoutMs: 1000 })));
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('batch triggers', () => {
+  it('sends a batch as soon as maxBatchSize events are buffered, without waiting for the timer', async () => {
+    const agent = `size-${++run}`;
+    const c = client({ maxBatchSize: 10, flushIntervalMs: 600_000 });
+    const batches = batchesOf(c);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => c.usage.record(tagged(agent)(i))));
+    expect(results.every((r) => r.recorded)).toBe(true);
+    expect(batches.map((b) => b.events)).toEqual([10]);
+    expect(await stored(agent)).toBe(10);
+  });
+
+  it('sends a partial batch once flushIntervalMs has passed', async () => {
+    const agent = `interval-${++run}`;
+    const c = client({ flushIntervalMs: 50 });
+    const results = await Promise.all([1, 2, 3].map((q) => c.usage.record(tagged(agent)(q))));
+    expect(results.map((r) => r.recorded)).toEqual([true, true, true]);
+    expect(c.stats()).toMatchObject({ delivered: 3, batches: 1, buffered: 0, inFlight: 0 });
+  });
+
+  it('starts a new batch before maxBatchBytes would be crossed', async () => {
+    const agent = `bytes-${++run}`;
+    const c = client({ maxBatchBytes: 2048, flushIntervalMs: 600_000 });
+    const batches = batchesOf(c);
+    const big = (q: number): UsageRecordInput => tagged(agent)(q, { metadata: { note: 'x'.repeat(600) } });
+    const results = Array.from({ length: 7 }, (_, i) => c.usage.record(big(i)));
+    await c.flush();
+    await Promise.all(results);
+    expect(batches.length).toBeGreaterThan(2);
+    expect(batches.every((b) => b.events <= 2)).toBe(true);
+    expect(batches.reduce((sum, b) => sum + b.events, 0)).toBe(7);
+    expect(await stored(agent)).toBe(7);
+  });
+
+  it('sends 2,500 events as 3 batches of at most 1000, each event getting its own result', async () => {
+    const agent = `cap-${++run}`;
+    const c = client({ flushIntervalMs: 600_000 });
+    const batches = batchesOf(c);
+    const pending = Array.from({ length: 2500 }, (_, i) => c.usage.record(tagged(agent)(i, { idempotencyKey: `cap-${run}-${i}` })));
+    await c.flush();
+    const results = await Promise.all(pending);
+    // Batches are sent concurrently, so they may be acknowledged in any order.
+    expect(batches.map((b) => b.events).sort((x, y) => y - x)).toEqual([1000, 1000, 500]);
+    expect(results.every((r) => r.recorded)).toBe(true);
+    expect(new Set(results.map((r) => r.eventId)).size).toBe(2500);
+    const { events } = await client().usage.query({ agent_id: agent, limit: 1000 });
+    const byId = new Map(events.map((e) => [e.eventId, e]));
+    for (const [i, result] of results.entries()) {
+      const storedEvent = byId.get(result.eventId);
+      if (storedEvent !== undefined) expect(storedEvent).toMatchObject({ quantity: i, idempotencyKey: `cap-${run}-${i}` });
+    }
+    expect(byId.size).toBe(1000);
+    expect(await stored(agent)).toBe(2500);
+  });
+
+  it('with batching: false sends each record on its own with the same results', async () => {
+    const agent = `single-${++run}`;
+    const c = client(false);
+    const batches = batchesOf(c);
+    const results = await Promise.all([1, 2].map((q) => c.usage.record(tagged(agent)(q))));
+    expect(results.map((r) => r.recorded)).toEqual([true, true]);
+    expect(batches.map((b) => b.events)).toEqual([1, 1]);
+    expect(await c.usage.record(tagged(agent)(9, { idempotencyKey: `single-${run}` }))).toMatchObject({ recorded: true });
+    expect(await c.usage.record(tagged(agent)(9, { idempotencyKey: `single-${run}` }))).toMatchObject({ recorded: false });
+  });
+});
+
+describe('per-event outcomes', () => {
+  it('reports an event whose key the server already holds as recorded: false with the original eventId', async () => {
+    const agent = `dup-${++run}`;
+    const c = client({ flushIntervalMs: 10 });
+    const first = await c.usage.record(tagged(agent)(5, { idempotencyKey: `dup-${run}` }));
+    const again = await c.usage.record(tagged(agent)(5, { idempotencyKey: `dup-${run}` }));
+    expect(again).toEqual({ eventId: first.eventId, recorded: false });
+    expect(c.stats()).toMatchObject({ delivered: 1, duplicates: 1 });
+    expect(await c.shutdown()).toMatchObject({ delivered: 1, duplicates: 1, failed: 0 });
+    expect(await stored(agent)).toBe(1);
+  });
+
+  it('fails only the event with an unknown subscriptionId and stores the valid events of its batch', async () => {
+    const agent = `partial-${++run}`;
+    const c = client({ flushIntervalMs: 600_000 });
+    const results = [0, 1, 2, 3].map((i) => c.usage.record(tagged(agent)(i, i === 2 ? { subscriptionId: 'sub_does_not_exist' } : {})));
+    await c.flush();
+    const settled = await Promise.allSettled(results);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const reason = (settled[2] as PromiseRejectedResult).reason as BearLumenInvalidRequestError;
+    expect(reason).toBeInstanceOf(BearLumenInvalidRequestError);
+    expect(reason.details?.[0]).toMatchObject({ index: 2, param: expect.stringContaining('subscriptionId') });
+    expect(c.stats()).toMatchObject({ delivered: 3, failed: 1 });
+    expect(await stored(agent)).toBe(3);
+  });
+
+  it('splits a batch the server finds too large (413) and fails alone an event that is still too large', async () => {
+    const agent = `split-${++run}`;
+    const p = await proxy();
+    p.maxBodyBytes = 4000;
+    const c = client({ flushIntervalMs: 600_000 }, p.url);
+    const normal = (q: number): UsageRecordInput => tagged(agent)(q, { metadata: { note: 'n'.repeat(500) } });
+    const results = [...Array.from({ length: 8 }, (_, i) => normal(i)), tagged(agent)(99, { metadata: { note: 'h'.repeat(5000) } })].map((e) => c.usage.record(e));
+    await c.flush();
+    const settled = await Promise.allSettled(results);
+    expect(settled.slice(0, 8).every((s) => s.status === 'fulfilled')).toBe(true);
+    expect((settled[8] as PromiseRejectedResult).reason).toBeInstanceOf(BearLumenPayloadTooLargeError);
+    expect(p.batchSizes[0]).toBe(9);
+    expect(Math.max(...p.batchSizes.slice(1))).toBeLessThan(9);
+    expect(c.stats()).toMatchObject({ delivered: 8, failed: 1 });
+    expect(await stored(agent)).toBe(8);
+  });
+});
+
+describe('bounded memory', () => {
+  it("with overflow 'reject', rejects records beyond maxBufferedEvents with BearLumenBufferFullError and counts them", async () => {
+    const agent = `reject-${++run}`;
+    const p = await proxy();
+    p.hold();
+    const c = client({ maxBufferedEvents: 3, flushIntervalMs: 10 }, p.url);
+    const accepted = [1, 2, 3].map((q) => c.usage.record(tagged(agent)(q)));
+    await expect(c.usage.record(tagged(agent)(4))).rejects.toBeInstanceOf(BearLumenBufferFullError);
+    expect(c.stats()).toMatchObject({ dropped: 1, droppedByReason: { buffer_full: 1 } });
+    p.release();
+    await Promise.all(accepted);
+    expect(await c.usage.record(tagged(agent)(5))).toMatchObject({ recorded: true });
+    expect(await stored(agent)).toBe(4);
+  });
+
+  it("with overflow 'block', makes record() wait for room and then delivers every event", async () => {
+    const agent = `block-${++run}`;
+    const p = await proxy();
+    p.hold();
+    const c = client({ maxBufferedEvents: 2, overflow: 'block', flushIntervalMs: 10 }, p.url);
+    const order: number[] = [];
+    const results = [1, 2, 3, 4].map((q) => c.usage.record(tagged(agent)(q)).then((r) => (order.push(q), r)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(c.stats().buffered + c.stats().inFlight).toBe(2);
+    expect(order).toEqual([]);
+    p.release();
+    expect((await Promise.all(results)).every((r) => r.recorded)).toBe(true);
+    expect(order.slice(0, 2).sort()).toEqual([1, 2]);
+    expect(c.stats().dropped).toBe(0);
+    expect(await stored(agent)).toBe(4);
+  });
+
+  it("with overflow 'block', a waiting record() rejects with BearLumenClosedError when shutdown starts", async () => {
+    const p = await proxy();
+    p.hold();
+    const c = client({ maxBufferedEvents: 1, overflow: 'block', flushIntervalMs: 10 }, p.url);
+    const first = c.usage.record(tagged(`blockclose-${++run}`)(1));
+    const waiting = c.usage.record(tagged(`blockclose-${run}`)(2));
+    const report = c.shutdown({ timeoutMs: 100 });
+    await expect(waiting).rejects.toBeInstanceOf(BearLumenClosedError);
+    await expect(first).rejects.toBeInstanceOf(BearLumenClosedError);
+    expect(await report).toMatchObject({ droppedByReason: { closed: 1, shutdown_timeout: 1 } });
+    p.release();
+  });
+});
+
+describe('flush and shutdown', () => {
+  it('flush() settles every event recorded before it, not those recorded after, and resolves even when events fail', async () => {
+    const agent = `flush-${++run}`;
+    const c = client({ flushIntervalMs: 600_000 });
+    const settled: string[] = [];
+    const track = (name: string, p: Promise<unknown>): void => {
+      p.then(
+        () => settled.push(name),
+        () => settled.push(`${name}!`),
+      );
+    };
+    track('a', c.usage.record(tagged(agent)(1)));
+    track('bad', c.usage.record(tagged(agent)(2, { subscriptionId: 'sub_missing' })));
+    const flushed = c.flush();
+    track('later', c.usage.record(tagged(agent)(3)));
+    await flushed;
+    expect(settled.sort()).toEqual(['a', 'bad!']);
+    expect(c.stats().buffered).toBe(1);
+    await c.flush();
+    expect(settled).toContain('later');
+  });
+
+  it('with the server down, shutdown() returns within its deadline and reports every event as unsent with its key', async () => {
+    const p = await proxy();
+    const deadUrl = p.url;
+    await p.close();
+    proxies.splice(proxies.indexOf(p), 1);
+    const c = client({ flushIntervalMs: 10 }, deadUrl);
+    const agent = `down-${++run}`;
+    const pending = [1, 2, 3].map((q) => c.usage.record(tagged(agent)(q, { idempotencyKey: `${agent}-${q}` })));
+    const report = await c.shutdown({ timeoutMs: 300 });
+    expect(report).toMatchObject({ delivered: 0, duplicates: 0, failed: 0, dropped: 3, droppedByReason: { shutdown_timeout: 3 } });
+    expect(report.unsent.map((e) => e.idempotencyKey).sort()).toEqual([1, 2, 3].map((q) => `${agent}-${q}`));
+    for (const result of pending) await expect(result).rejects.toBeInstanceOf(BearLumenClosedError);
+    expect(await c.shutdown()).toBe(report);
+  });
+
+  it('rejects record() after shutdown with BearLumenClosedError', async () => {
+    const c = client();
+    await c.shutdown();
+    await expect(c.usage.record(tagged('closed')(1))).rejects.toBeInstanceOf(BearLumenClosedError);
+  });
+
+  it('delivers what is buffered at shutdown and reports it', async () => {
+    const agent = `drain-${++run}`;
+    const c = client({ flushIntervalMs: 600_000 });
+    const pending = [1, 2, 3].map((q) => c.usage.record(tagged(agent)(q)));
+    expect(await c.shutdown()).toEqual({ delivered: 3, duplicates: 0, failed: 0, dropped: 0, droppedByReason: {}, unsent: [] });
+    expect((await Promise.all(pending)).every((r) => r.recorded)).toBe(true);
+    expect(await stored(agent)).toBe(3);
+  });
+});
