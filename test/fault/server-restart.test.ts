@@ -1,0 +1,58 @@
+/**
+ * The server process goes away while a producer records at a steady rate, and comes back on the same
+ * port with the same database file. Everything recorded is delivered after the restart, exactly once,
+ * including batches whose response was cut by the stop.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRestartableServer, type RestartableServer } from '../helpers/restartable-server';
+import { expectExactlyOnce, fastClient, type Recorded } from './fault-kit';
+
+let server: RestartableServer;
+
+beforeAll(async () => {
+  server = await startRestartableServer();
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('fault: server stopped and restarted on the same port and database', () => {
+  it('a steady producer loses nothing and double counts nothing across a restart', async () => {
+    const client = fastClient(server.url, server.apiKey, { maxBatchSize: 50, flushIntervalMs: 10, retryMaxMs: 100 });
+    const recorded: Recorded[] = [];
+    let stopped = false;
+    const producer = (async () => {
+      for (let i = 0; i < 600; i++) {
+        const marker = `rs-${i}`;
+        recorded.push({ marker, quantity: i + 1, promise: client.usage.record({ eventType: 'fault_test', metricName: 'requests', quantity: i + 1, metadata: { n: marker } }) });
+        if (i % 10 === 9) await sleep(5);
+      }
+    })();
+    await sleep(100);
+    await server.stop();
+    stopped = true;
+    const failedWhileDown = new Promise<number>((resolve) => {
+      const off = client.on('error', () => {
+        off();
+        resolve(1);
+      });
+    });
+    expect(await failedWhileDown).toBe(1);
+    await sleep(400);
+    await server.start();
+    await producer;
+    const report = await client.shutdown();
+
+    expect(stopped).toBe(true);
+    expect(client.stats().retries).toBeGreaterThan(0);
+    expect(report).toMatchObject({ failed: 0, dropped: 0, unsent: [] });
+    expect(report.delivered + report.duplicates).toBe(600);
+    const store = server.store;
+    if (store === null) throw new Error('server not running');
+    const totals = await expectExactlyOnce(store, server.apiKey, recorded);
+    expect(totals).toEqual({ rows: 600, quantitySum: (600 * 601) / 2 });
+  });
+});

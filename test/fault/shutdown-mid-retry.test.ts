@@ -1,0 +1,61 @@
+/**
+ * shutdown() while batches are still retrying: nothing is lost silently. Every event still
+ * unacknowledged at the deadline is returned in `report.unsent` with its idempotency key; resending
+ * those later stores each exactly once, even the ones the server had already committed before its
+ * answer was lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BearLumenClosedError } from '@bearlumen/node-sdk';
+import { ROUTES } from '../../src/protocol/routes';
+import { startChaosProxy, type ChaosProxy } from '../helpers/chaos-proxy';
+import { startServer, type StartedServer } from '../helpers/start-server';
+import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
+import { fastClient, recordMany } from './fault-kit';
+
+let server: StartedServer;
+let proxy: ChaosProxy;
+
+beforeAll(async () => {
+  server = await startServer();
+  proxy = await startChaosProxy(server.url);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await server?.close();
+});
+
+describe('fault: shutdown mid-retry', () => {
+  it('reports every unacknowledged event as unsent; resending them stores each exactly once', async () => {
+    const apiKey = await server.createKey('shutdown-mid-retry');
+    // The first batch commits but its answer is lost; after that the server "is down" (503) for good.
+    proxy.enqueue({ kind: 'reset-after' }, ROUTES.usageBatch);
+    proxy.setScript((req) => (req.path === ROUTES.usageBatch ? { kind: 'status', status: 503 } : undefined));
+    const client = fastClient(proxy.url, apiKey, { maxBatchSize: 20 });
+    const recorded = recordMany(client, 60, 'smr');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const report = await client.shutdown({ timeoutMs: 100 });
+
+    expect(report).toMatchObject({ delivered: 0, duplicates: 0, failed: 0, dropped: 60, droppedByReason: { shutdown_timeout: 60 } });
+    expect(report.unsent).toHaveLength(60);
+    const outcomes = await Promise.allSettled(recorded.map((r) => r.promise));
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(BearLumenClosedError);
+    }
+    const committedBefore = (await readStoredEvents(server.store, await tenantIdOf(server.store, apiKey))).length;
+    expect(committedBefore).toBe(20);
+
+    // The caller persists `unsent` and resends it later, when the server is back.
+    proxy.reset();
+    const again = fastClient(server.url, apiKey);
+    const result = await again.usage.recordBatch(report.unsent);
+    await again.shutdown();
+    expect(result).toMatchObject({ recordedCount: 40, skippedCount: 20 });
+
+    const stored = summarize(await readStoredEvents(server.store, await tenantIdOf(server.store, apiKey)));
+    expect(stored.rows).toBe(60);
+    expect(stored.quantitySum).toBe((60 * 61) / 2);
+    for (const r of recorded) expect(stored.byMarker.get(r.marker)?.length, r.marker).toBe(1);
+  });
+});
