@@ -76,6 +76,28 @@ describe('pipeline retries (fake transport)', () => {
     }
   });
 
+  it('with the default options, a two-minute server outage loses nothing', async () => {
+    vi.useFakeTimers();
+    try {
+      const transport = new FakeTransport();
+      const outageEnds = Date.now() + 120_000;
+      transport.responder = () => (Date.now() < outageEnds ? down() : undefined);
+      const pipeline = createPipeline({ transport, logger: silentLogger, options: resolveBatchingOptions(undefined), handleExit: false });
+      const results = Array.from({ length: 2500 }, (_, i) => pipeline.record(usageEvent(i)));
+      let settled = 0;
+      for (const result of results) void result.then(() => (settled += 1));
+      await vi.advanceTimersByTimeAsync(119_000);
+      expect(settled).toBe(0);
+      expect(pipeline.stats()).toMatchObject({ circuit: 'open', dropped: 0, inFlight: 2500 - pipeline.stats().buffered });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(settled).toBe(2500);
+      expect(pipeline.stats()).toMatchObject({ delivered: 2500, dropped: 0, failed: 0, circuit: 'closed' });
+      expect(transport.stored.size).toBe(2500);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('drops a batch as retries_exhausted after maxRetryDurationMs, handing the events to drop listeners', async () => {
     const transport = new FakeTransport();
     transport.responder = () => down();
