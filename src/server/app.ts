@@ -3,7 +3,7 @@
  * and tests call `listen` or `inject`). Separating the app from the process keeps it testable.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MAX_BODY_BYTES } from '../protocol/limits';
 import { ROUTES } from '../protocol/routes';
 import { Authenticator } from './auth';
@@ -19,6 +19,7 @@ import { subscriptionRoutes } from './routes/subscriptions';
 import { usageRoutes } from './routes/usage';
 import { HealthResponseSchema } from './schemas/health';
 import type { Store } from './store/store';
+import { validatorCompiler } from './validator';
 import { SERVER_VERSION } from './version';
 
 /** Options of `createServer`. */
@@ -69,7 +70,7 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(validatorCompiler);
   installErrorHandlers(app);
   installBodyHandling(app);
 

@@ -37,12 +37,16 @@ const pointerToParam = (pointer: string): string =>
 
 const join = (base: string, name: string): string => (base === '' ? name : `${base}.${name}`);
 
+/** `idempotency-key` → `Idempotency-Key`: headers are named as documented. */
+const headerName = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+
 /** Turn the first schema-validation error of a request into the protocol error. */
 export function schemaErrorToApiError(errors: readonly SchemaError[], context: string, root: unknown): ApiError {
   const first = errors[0];
   const part = PART_LABEL[context] ?? context;
   if (first === undefined) return new ApiError('parameter_invalid', `Invalid ${part}`);
-  const base = pointerToParam(first.instancePath);
+  const rawBase = pointerToParam(first.instancePath);
+  const base = context === 'headers' ? headerName(rawBase) : rawBase;
   if (first.keyword === 'required') {
     const list = (first.params['requiredProperties'] ?? [first.params['missingProperty']]) as unknown[];
     const name = join(base, String(list[0]));
@@ -59,7 +63,8 @@ export function schemaErrorToApiError(errors: readonly SchemaError[], context: s
   // A nullable or union field reports one error per branch; say so once instead of quoting a branch.
   const union = errors.find((e) => e.instancePath === first.instancePath && (e.keyword === 'anyOf' || e.keyword === 'oneOf'));
   const rule = union ? 'has an invalid type or value' : (first.message ?? 'is invalid');
-  return new ApiError('parameter_invalid', `${base} ${rule} (got ${describeValue(valueAt(root, first.instancePath))})`, { param: base });
+  const received = context === 'headers' ? '' : ` (got ${describeValue(valueAt(root, first.instancePath))})`;
+  return new ApiError('parameter_invalid', `${base} ${rule}${received}`, { param: base });
 }
 
 /** Map any error thrown while handling a request to an ApiError (or null for a genuine 5xx). */
