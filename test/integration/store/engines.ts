@@ -8,12 +8,20 @@ import { createStore } from '../../../src/server/store/open-store';
 import type { NewUsageEvent, Store, StoreKind } from '../../../src/server/store/store';
 import { createTestSchema, hasPostgres, type TestSchema } from '../../helpers/postgres-database';
 
+/** A fresh store; `dispose` closes it and deletes its data. */
+export interface OpenedStore {
+  store: Store;
+  /** PostgreSQL: the URL of the store's private schema, for tests that need a second connection. */
+  url?: string;
+  dispose(): Promise<void>;
+}
+
 /** A way to open a fresh, empty store of one engine. */
 export interface Engine {
   kind: StoreKind;
   /** Whether this engine can run here (PostgreSQL needs a URL). */
   available(): boolean;
-  open(label: string): Promise<{ store: Store; dispose(): Promise<void> }>;
+  open(label: string): Promise<OpenedStore>;
 }
 
 export const SQLITE: Engine = {
@@ -33,6 +41,7 @@ export const POSTGRES: Engine = {
     const store = await createStore({ databaseUrl: schema.url, poolSize: 4 });
     return {
       store,
+      url: schema.url,
       async dispose() {
         await store.close();
         await schema.drop();
@@ -50,7 +59,7 @@ export const ENGINES: readonly Engine[] = [SQLITE, POSTGRES];
 export function describeEachStore(title: string, body: (store: () => Store) => void): void {
   for (const engine of ENGINES) {
     describe.skipIf(!engine.available())(`${title} [${engine.kind}]`, () => {
-      let opened: { store: Store; dispose(): Promise<void> } | undefined;
+      let opened: OpenedStore | undefined;
       beforeAll(async () => {
         opened = await engine.open(title);
       });
