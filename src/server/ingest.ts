@@ -29,12 +29,12 @@ async function checkSubscriptions(ctx: IngestContext, events: readonly (ValidEve
     if (isProblem(e) || e.subscriptionId === null) return;
     const ref = found.get(e.subscriptionId);
     if (ref === undefined) {
-      problems.set(index, { code: 'resource_missing', param: 'subscriptionId', message: `No subscription ${e.subscriptionId} in this tenant` });
+      problems.set(index, { code: 'resource_missing', param: 'subscriptionId', message: `subscriptionId ${e.subscriptionId} does not exist in this tenant` });
     } else if (ref.canceledAtMs !== null && e.timestampMs >= ref.canceledAtMs) {
       problems.set(index, {
         code: 'subscription_canceled',
         param: 'subscriptionId',
-        message: `Subscription ${e.subscriptionId} was canceled at ${new Date(ref.canceledAtMs).toISOString()}, before this event`,
+        message: `subscriptionId ${e.subscriptionId} was canceled at ${new Date(ref.canceledAtMs).toISOString()}, before this event`,
       });
     }
   });

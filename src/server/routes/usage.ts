@@ -55,7 +55,7 @@ export const usageRoutes: RoutePlugin = async (app, { store, pricer, now }) => {
     },
     async (request) => {
       const body: unknown = request.body;
-      if (body === undefined) throw new ApiError('parameter_missing', 'Request body (a usage event) is required');
+      if (body === undefined || body === null) throw new ApiError('parameter_missing', 'Request body (a usage event) is required');
       const result = await ingestEvents({ store, pricer, tenantId: request.tenant.id, nowMs: now() }, [body], true);
       return result.results[0];
     },
