@@ -1,0 +1,69 @@
+/**
+ * A server outage while a producer keeps recording at a steady rate. Memory stays bounded: the events
+ * held (buffered + in flight + waiting for a retry) never exceed `maxBufferedEvents`; what does not
+ * fit is refused with BearLumenBufferFullError and counted as `buffer_full`; after the server comes
+ * back, every accepted event is delivered exactly once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BearLumenBufferFullError } from '@bearlumen/node-sdk';
+import { startRestartableServer, type RestartableServer } from '../helpers/restartable-server';
+import { expectExactlyOnce, fastClient, type Recorded } from './fault-kit';
+
+let server: RestartableServer;
+
+beforeAll(async () => {
+  server = await startRestartableServer();
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const MAX_BUFFERED = 300;
+
+describe('fault: outage with a steady producer', () => {
+  it('holds at most maxBufferedEvents, counts the overflow, delivers every accepted event after recovery', async () => {
+    const client = fastClient(server.url, server.apiKey, { maxBatchSize: 50, flushIntervalMs: 10, retryMaxMs: 100, maxBufferedEvents: MAX_BUFFERED });
+    const recorded: Recorded[] = [];
+    let peakHeld = 0;
+    let phase: 'up' | 'down' | 'recovered' = 'up';
+    const refusedSoFar = (): number => client.stats().droppedByReason.buffer_full ?? 0;
+    const producer = (async () => {
+      for (let i = 0; phase !== 'recovered' || i < 1500; i++) {
+        const marker = `out-${i}`;
+        recorded.push({ marker, quantity: 1, promise: client.usage.record({ eventType: 'fault_test', metricName: 'requests', quantity: 1, metadata: { n: marker } }) });
+        const { buffered, inFlight } = client.stats();
+        peakHeld = Math.max(peakHeld, buffered + inFlight);
+        if (i % 5 === 4) await sleep(1);
+        if (i > 20_000) throw new Error('producer ran away');
+      }
+    })();
+    producer.catch(() => undefined);
+
+    await sleep(100);
+    await server.stop();
+    phase = 'down';
+    // Stay down until the buffer has overflowed for a while (bounded by the producer's own limit).
+    for (let waited = 0; (refusedSoFar() < 200 || waited < 800) && waited < 10_000; waited += 20) await sleep(20);
+    await server.start();
+    phase = 'recovered';
+    await producer;
+    const report = await client.shutdown();
+    const outcomes = await Promise.allSettled(recorded.map((r) => r.promise));
+    const accepted = recorded.filter((_, i) => outcomes[i]?.status === 'fulfilled');
+    const rejections = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    const refused = rejections.length;
+
+    expect(refused).toBeGreaterThanOrEqual(200);
+    for (const reason of rejections) expect(reason).toBeInstanceOf(BearLumenBufferFullError);
+    expect(peakHeld).toBeLessThanOrEqual(MAX_BUFFERED);
+    expect(peakHeld).toBe(MAX_BUFFERED);
+    expect(report.droppedByReason).toEqual({ buffer_full: refused });
+    expect(report).toMatchObject({ failed: 0, unsent: [] });
+    expect(report.delivered + report.duplicates).toBe(accepted.length);
+    const store = server.store;
+    if (store === null) throw new Error('server not running');
+    await expectExactlyOnce(store, server.apiKey, accepted);
+  });
+});
