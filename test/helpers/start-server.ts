@@ -42,12 +42,20 @@ export interface StartedServer {
 /** Start a server; see the file comment. */
 export async function startServer(opts: StartServerOptions = {}): Promise<StartedServer> {
   const { store, dispose } = await openTestStore();
-  const app = await createServer({
-    store,
-    // Never read the developer's BEARLUMEN_PRICES in tests unless asked.
-    prices: opts.prices ?? '',
-    ...(opts.now === undefined ? {} : { now: opts.now }),
-  });
+  let app: BearLumenServer;
+  try {
+    app = await createServer({
+      store,
+      // Never read the developer's BEARLUMEN_PRICES in tests unless asked.
+      prices: opts.prices ?? '',
+      ...(opts.now === undefined ? {} : { now: opts.now }),
+    });
+  } catch (error) {
+    // E.g. an invalid price file: release the store and its files before reporting.
+    await store.close();
+    await dispose();
+    throw error;
+  }
   const apiKey = await createApiKey(store, opts.tenant ?? 'test');
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
