@@ -18,8 +18,8 @@ export interface StoreOptions {
    */
   dbPath?: string | undefined;
   /**
-   * Most PostgreSQL connections of this process.
-   * @default 10
+   * Most PostgreSQL connections of this process (each replica opens up to this many).
+   * @default the BEARLUMEN_PG_POOL_SIZE environment variable, else 10
    */
   poolSize?: number | undefined;
 }
@@ -32,16 +32,29 @@ export class StoreDriverMissingError extends Error {
 /**
  * Open the store the options ask for, migrated and ready.
  * @throws {StoreDriverMissingError} when the engine's driver (`pg` or `better-sqlite3`) is not installed.
- * @throws {Error} when the database cannot be reached or migrated (the URL's password is redacted).
+ * @throws {Error} when the database cannot be reached or migrated (the URL's password is redacted),
+ *   or BEARLUMEN_PG_POOL_SIZE is not an integer from 1 to 1000.
  */
 export async function createStore(options: StoreOptions = {}): Promise<Store> {
   const databaseUrl = options.databaseUrl?.trim();
   if (databaseUrl) {
     const { PostgresStore } = await loadEngine(() => import('./postgres'), 'pg', 'DATABASE_URL is set, so the server uses PostgreSQL');
-    return PostgresStore.open({ connectionString: databaseUrl, ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }) });
+    const poolSize = options.poolSize ?? poolSizeFromEnv();
+    return PostgresStore.open({ connectionString: databaseUrl, ...(poolSize === undefined ? {} : { poolSize }) });
   }
   const { SqliteStore } = await loadEngine(() => import('./sqlite'), 'better-sqlite3', 'The server stores data in SQLite by default');
   return SqliteStore.open(options.dbPath);
+}
+
+/** `BEARLUMEN_PG_POOL_SIZE`, validated: an integer 1–1000. */
+function poolSizeFromEnv(): number | undefined {
+  const raw = process.env['BEARLUMEN_PG_POOL_SIZE'];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const size = Number(raw);
+  if (!Number.isInteger(size) || size < 1 || size > 1000) {
+    throw new Error(`BEARLUMEN_PG_POOL_SIZE must be an integer from 1 to 1000 (got ${JSON.stringify(raw)})`);
+  }
+  return size;
 }
 
 async function loadEngine<T>(load: () => Promise<T>, driver: string, why: string): Promise<T> {

@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createStore } from '@bearlumen/node-sdk/server';
+import { POSTGRES } from './engines';
+import { TEST_DATABASE_URL } from '../../helpers/postgres-database';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('createStore', () => {
+  it('opens SQLite when the database URL is absent or blank', async () => {
+    const sqlite = await createStore({ dbPath: ':memory:', databaseUrl: '  ' });
+    expect(sqlite.kind).toBe('sqlite');
+    await sqlite.close();
+  });
+
+  it('names the server but never its password when PostgreSQL cannot be reached', async () => {
+    const attempt = createStore({ databaseUrl: 'postgres://bench:s3cret-pw@127.0.0.1:1/nowhere' });
+    await expect(attempt).rejects.toThrow(/PostgreSQL at postgres:\/\/bench:\*\*\*@127\.0\.0\.1:1\/nowhere/);
+    await expect(attempt).rejects.not.toThrow(/s3cret-pw/);
+  });
+
+  it('rejects a BEARLUMEN_PG_POOL_SIZE that is not an integer from 1 to 1000, naming it', async () => {
+    vi.stubEnv('BEARLUMEN_PG_POOL_SIZE', 'lots');
+    await expect(createStore({ databaseUrl: 'postgres://127.0.0.1:1/x' })).rejects.toThrow(
+      'BEARLUMEN_PG_POOL_SIZE must be an integer from 1 to 1000 (got "lots")',
+    );
+  });
+
+  it.skipIf(!POSTGRES.available())('explains a search_path that names no existing schema', async () => {
+    const url = new URL(TEST_DATABASE_URL as string);
+    url.searchParams.set('options', '-c search_path=bl_schema_that_does_not_exist');
+    await expect(createStore({ databaseUrl: url.toString() })).rejects.toThrow(/search_path names no existing schema/);
+  });
+});
