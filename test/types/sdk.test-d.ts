@@ -1,10 +1,11 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import {
-  BearLumen,
+import type {
   BearLumenApiError,
   BearLumenError,
   BearLumenRateLimitError,
-  BearLumenValidationError,
+  BearLumenValidationError} from '@bearlumen/node-sdk';
+import {
+  BearLumen,
   type AttributionDateRange,
   type AttributionValuesResponse,
   type BatchingOptions,
