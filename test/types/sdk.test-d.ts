@@ -1,11 +1,10 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type {
-  BearLumenApiError,
-  BearLumenError,
-  BearLumenRateLimitError,
-  BearLumenValidationError} from '@bearlumen/node-sdk';
 import {
   BearLumen,
+  type BearLumenApiError,
+  type BearLumenError,
+  type BearLumenRateLimitError,
+  type BearLumenValidationError,
   type AttributionDateRange,
   type AttributionValuesResponse,
   type BatchingOptions,
