@@ -48,6 +48,15 @@ function parsePort(value: string): number {
   return port;
 }
 
+/**
+ * DATABASE_URL selects PostgreSQL (several replicas may share it), unless `--db` names a SQLite
+ * file explicitly: a flag on the command line wins over the environment.
+ */
+function storeChoice(dbFlag: string | undefined, dbPath: string): { databaseUrl?: string; dbPath: string } {
+  const databaseUrl = process.env['DATABASE_URL'];
+  return dbFlag === undefined && databaseUrl !== undefined && databaseUrl !== '' ? { databaseUrl, dbPath } : { dbPath };
+}
+
 const urlOf = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 async function serve(argv: string[]): Promise<void> {
@@ -57,20 +66,20 @@ async function serve(argv: string[]): Promise<void> {
   const port = parsePort(values.port ?? process.env['BEARLUMEN_PORT'] ?? String(DEFAULT_PORT));
   const dbPath = values.db ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH;
 
-  // DATABASE_URL selects PostgreSQL (several replicas may share it); otherwise the SQLite file.
-  const databaseUrl = process.env['DATABASE_URL'];
-  const store = await server.createStore({ databaseUrl, dbPath });
+  const store = await server.createStore(storeChoice(values.db, dbPath));
   const devKey = (await store.countApiKeys()) === 0 ? await server.createApiKey(store, 'default') : null;
   const app = await server.createServer({ store, logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' } });
   await app.listen({ host, port });
   const address = app.server.address();
   const actualPort = address !== null && typeof address === 'object' ? address.port : port;
   const url = urlOf(host, actualPort);
-  process.stdout.write(`bearlumen ${server.SERVER_VERSION} listening on ${url} (${store.kind === 'postgres' ? 'PostgreSQL from DATABASE_URL' : `database ${dbPath}`})\n`);
+  // One write, so a reader that sees the URL also sees the key.
+  let banner = `bearlumen ${server.SERVER_VERSION} listening on ${url} (${store.kind === 'postgres' ? 'PostgreSQL from DATABASE_URL' : `database ${dbPath}`})\n`;
   if (devKey !== null) {
-    process.stdout.write(`Created a development API key for tenant "default" (shown only once):\n  BEARLUMEN_API_KEY=${devKey}\n`);
-    process.stdout.write(`Try: curl -H "Authorization: Bearer ${devKey}" ${url}/v1/end-users\n`);
+    banner += `Created a development API key for tenant "default" (shown only once):\n  BEARLUMEN_API_KEY=${devKey}\n`;
+    banner += `Try: curl -H "Authorization: Bearer ${devKey}" ${url}/v1/end-users\n`;
   }
+  process.stdout.write(banner);
 
   let closing = false;
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -100,10 +109,7 @@ async function keys(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: rest, options: { db: { type: 'string' }, tenant: { type: 'string' } }, strict: true });
   if (values.tenant === undefined || values.tenant.trim() === '') throw new UsageError('--tenant NAME is required');
   const server = await loadServer();
-  const store = await server.createStore({
-    databaseUrl: process.env['DATABASE_URL'],
-    dbPath: values.db ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH,
-  });
+  const store = await server.createStore(storeChoice(values.db, values.db ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH));
   try {
     process.stdout.write(`${await server.createApiKey(store, values.tenant.trim())}\n`);
   } finally {

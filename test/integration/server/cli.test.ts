@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, SqliteStore } from '@bearlumen/node-sdk/server';
+
+// The CLI runs from source through tsx, as `npx tsx src/server/cli.ts` would.
+const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+const CLI = join(process.cwd(), 'src', 'server', 'cli.ts');
+// A developer's or CI's DATABASE_URL must not redirect these runs to PostgreSQL.
+const env = { ...process.env, DATABASE_URL: '', BEARLUMEN_PRICES: '' };
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bearlumen-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Run the CLI to completion. */
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Start `serve`, resolve once its stdout has printed the URL (and, on a fresh database, the key). */
+function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; key: string | undefined; output: () => string; exited: Promise<number | null> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const fresh = out.includes('Created a development API key');
+      const key = /BEARLUMEN_API_KEY=(\S+)/.exec(out)?.[1];
+      if (url !== undefined && (!fresh || key !== undefined) && out.includes('\n', out.indexOf(url))) {
+        clearTimeout(timer);
+        resolve({ child, url, key, output: () => out, exited });
+      }
+    });
+    child.on('error', reject);
+  });
+}
+
+describe('bearlumen keys create', () => {
+  it('prints only the new key on stdout, and the key works against a server on that database', async () => {
+    const db = join(dir, 'keys.db');
+    const res = await run(['keys', 'create', '--db', db, '--tenant', 'acme']);
+    expect(res.code).toBe(0);
+    const key = res.stdout.trim();
+    expect(res.stdout).toBe(`${key}\n`);
+    expect(key).toMatch(/^bl_test_[A-Za-z0-9_-]{16,}$/);
+
+    const app = await createServer({ store: SqliteStore.open(db), prices: '' });
+    try {
+      const ok = await app.inject({ method: 'GET', url: '/v1/end-users', headers: { authorization: `Bearer ${key}` } });
+      expect(ok.statusCode).toBe(200);
+      const wrong = await app.inject({ method: 'GET', url: '/v1/end-users', headers: { authorization: `Bearer ${key}x` } });
+      expect(wrong.statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('exits 2 with the usage for a missing --tenant or an unknown flag', async () => {
+    const noTenant = await run(['keys', 'create', '--db', join(dir, 'x.db')]);
+    expect(noTenant.code).toBe(2);
+    expect(noTenant.stderr).toContain('--tenant NAME is required');
+    expect(noTenant.stdout).toBe('');
+    const unknown = await run(['serve', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Usage:');
+    const badPort = await run(['serve', '--port', 'eighty']);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('--port must be an integer');
+  });
+});
+
+describe('bearlumen serve', () => {
+  it('on port 0 prints the URL and a development key, answers /healthz, closes on SIGTERM', async () => {
+    const db = join(dir, 'serve.db');
+    const first = await startServe(['--port', '0', '--db', db]);
+    try {
+      expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(first.key).toMatch(/^bl_test_/);
+      const health = await fetch(`${first.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', store: 'sqlite' });
+      const users = await fetch(`${first.url}/v1/end-users`, { headers: { authorization: `Bearer ${first.key ?? ''}` } });
+      expect(users.status).toBe(200);
+      expect(users.headers.get('x-request-id')).toMatch(/^req_/);
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    expect(await first.exited).toBe(0);
+
+    // A second start on the same database keeps the existing key and prints none.
+    const second = await startServe(['--port', '0', '--db', db]);
+    try {
+      expect(second.key).toBeUndefined();
+      const users = await fetch(`${second.url}/v1/end-users`, { headers: { authorization: `Bearer ${first.key ?? ''}` } });
+      expect(users.status).toBe(200);
+    } finally {
+      second.child.kill('SIGINT');
+    }
+    expect(await second.exited).toBe(0);
+  });
+});
