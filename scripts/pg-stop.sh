@@ -16,8 +16,8 @@ fi
 
 cd "$dir" || exit 1
 # fast = roll back open transactions and disconnect clients; never leave a server behind.
-"${run_as[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >&2 \
-  || "${run_as[@]}" "$bindir/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >&2 \
+${run_as[@]+"${run_as[@]}"} "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >&2 \
+  || ${run_as[@]+"${run_as[@]}"} "$bindir/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >&2 \
   || echo "pg-stop: could not stop the server in $dir" >&2
 cd / && rm -rf "$dir"
 echo "pg-stop: stopped and removed $dir" >&2
