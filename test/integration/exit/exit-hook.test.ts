@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearLumen } from '@bearlumen/node-sdk';
@@ -53,6 +54,15 @@ function runFixture(env: Record<string, string>, sendSignal?: NodeJS.Signals, ki
   });
 }
 
+/** A URL where nothing listens: a port that was just free. */
+async function deadUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
 async function stored(agent: string): Promise<number> {
   return (await reader.usage.query({ agent_id: agent, limit: 1 })).total;
 }
@@ -99,7 +109,7 @@ describe('exit hook (child processes)', () => {
   });
 
   it('fire-and-forget records against a dead server cause no unhandled rejection, and the process still exits', async () => {
-    const result = await runFixture({ BL_MODE: 'end', BL_EVENTS: '50', BL_URL: 'http://127.0.0.1:9', BL_EXIT_TIMEOUT_MS: '500' });
+    const result = await runFixture({ BL_MODE: 'end', BL_EVENTS: '50', BL_URL: await deadUrl(), BL_EXIT_TIMEOUT_MS: '500' });
     expect(result).toMatchObject({ code: 0, signal: null, wasKilled: false });
     expect(result.stderr).not.toMatch(/unhandled/i);
     // The loss is not silent: the drop is logged.
