@@ -29,9 +29,9 @@ export function buildPlan({ quick }) {
         id: `burst:${sdk}:${config}`,
         figure: 'burst',
         script: 'e2e.mjs',
-        args: { sdk, config, n: N, yieldEvery: 0, timeoutMs: 90_000 },
+        args: { sdk, config, n: N, yieldEvery: 0, timeoutMs: 60_000 },
         flags: big,
-        timeoutMs: 150_000,
+        timeoutMs: 180_000,
       });
     }
   }
@@ -41,9 +41,9 @@ export function buildPlan({ quick }) {
       id: `paced:${sdk}:tuned`,
       figure: 'paced',
       script: 'e2e.mjs',
-      args: { sdk, config: 'tuned', n: N, yieldEvery: 1000, timeoutMs: 90_000 },
+      args: { sdk, config: 'tuned', n: N, yieldEvery: 1000, timeoutMs: 60_000 },
       flags: big,
-      timeoutMs: 150_000,
+      timeoutMs: 180_000,
     });
   }
   // Figure 3: bytes per buffered event.

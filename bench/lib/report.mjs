@@ -220,18 +220,26 @@ ${Object.entries(meta.versions)
   \`/v1/batch\`, gunzips when needed and counts unique events by idempotencyKey / uuid / messageId.
 - The event is the same for all three SDKs and is built inside the measured call: model, provider,
   agent_id, workflow_id, input and output token counts. Ours is imported from the built \`dist/\`.
-- (1) one synchronous loop of N calls; (1b) until the next \`setImmediate\`, so microtasks and
-  immediate work the calls queued are counted. (2) N calls, yielding to the event loop every 1000
-  (like an app serving requests), then \`shutdown()\` / \`closeAndFlush()\`; the clock stops when
-  shutdown resolves or the sink counts the last event, whichever is later. (3) \`--expose-gc\`;
-  heap + external after two full GCs, before and after N more calls, against a sink that accepts
-  and never answers, flush timers an hour away (Segment still sends each full 1000-event / 480 KB
-  batch at once: its in-flight request bodies are counted). (4) N calls in one synchronous loop,
-  then shutdown timed. (5) our server (\`createServer\`, SQLite file in a temp dir, own process)
-  driven directly by undici with batches of 1000, time-ordered keys, 4 in flight; then the same
-  batches replayed (all duplicates). (6) our SDK against that server.
-- "default" = the SDK's own batch defaults; "tuned" = the settings below. Where a default config
-  loses events (posthog drops the oldest past \`maxQueueSize\`), its events/s counts only what arrived.
+- (1), (1b), (2) come from the same run: one synchronous loop of N calls (1: its time per call;
+  1b: up to the next \`setImmediate\`, so the microtasks the calls queued are counted), then
+  \`shutdown()\` / \`closeAndFlush()\`; (2) = unique events at the sink / (first call → shutdown
+  resolved or the sink counted the last event, whichever is later). A burst larger than a default
+  buffer loses events by design (ours rejects past \`maxBufferedEvents\` = 100,000; posthog drops
+  the oldest past \`maxQueueSize\` = 10,000): events/s then counts only what arrived, and (2b) shows it.
+- (2c) the same N events, the producer yielding to the event loop every 1000 calls (like an app
+  serving requests), so the SDK sends while events are produced.
+- (3) \`--expose-gc\`: heap + external after two full GCs, before and after N more calls, against a
+  sink that accepts and never answers, flush timers out of reach; deferred work runs before measuring.
+  Segment still sends every full batch (1000 events / 480 KB) at once: its in-flight bodies count.
+- (4) N calls in one synchronous loop with timers out of reach, then shutdown timed to completion.
+- (5) our server (\`createServer\`, SQLite file in a temp dir, own process) driven directly by undici
+  with pre-encoded batches of 1000, time-ordered keys, 4 in flight; then the same batches replayed
+  (all duplicates). (6) our SDK → that server, complete per the SDK's report and the server's summary.
+- (C1) \`JSON.stringify\` of pre-built 1000-event batches of our wire event; (C2) building, encoding
+  and POSTing them (undici Pool, 4 in flight, no gzip) to the same sink: the physical limit of the path.
+- "default" = the SDK's own batch defaults; "tuned" = the settings below.
+- \`unhandledRejections\` is counted in every run (a fire-and-forget \`record()\` must never cause one);
+  see the raw JSON in \`bench/results/\`.
 
 ## Settings
 
