@@ -168,6 +168,14 @@ export function renderReport({ results, meta }) {
     pass: null,
   });
   push({
+    figure: '(C1b) ceiling: gzip (zlib default level, as the SDK does above 16 KB) of those bodies, events/s',
+    cells: blank,
+    ceiling: cell(get('ceiling:encode', 'gzipDefaultEventsPerSec'), 1, 0),
+    ratio: `${fmt(med('ceiling:encode', 'bytesPerEvent'), 0)} → ${fmt(med('ceiling:encode', 'gzipDefaultBytesPerEvent'), 1)} bytes per event`,
+    target: '—',
+    pass: null,
+  });
+  push({
     figure: '(C2) ceiling: encode + undici POST (4 in flight) to the sink, events/s',
     cells: blank,
     ceiling: cell(get('ceiling:post', 'eventsPerSec'), 1, 0),
