@@ -2,7 +2,7 @@
  * `createServer()`: the fastify app of the reference server, fully wired, never listening (the CLI
  * and tests call `listen` or `inject`). Separating the app from the process keeps it testable.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MAX_BODY_BYTES } from '../protocol/limits';
 import { ROUTES } from '../protocol/routes';
@@ -47,6 +47,8 @@ export interface ServerOptions {
    * @default true
    */
   closeStore?: boolean;
+  /** Called with every route as it is registered (the OpenAPI generator reads the schemas this way). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** The app type: fastify with the TypeBox type provider. */
@@ -71,6 +73,8 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  const { onRoute } = options;
+  if (onRoute !== undefined) app.addHook('onRoute', (route) => onRoute(route as RouteOptions));
   installErrorHandlers(app);
   installBodyHandling(app);
 
