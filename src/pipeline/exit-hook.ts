@@ -25,19 +25,32 @@ export type ExitTrigger = 'beforeExit' | ExitSignal;
 type ExitSignal = 'SIGTERM' | 'SIGINT';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-const participants = new Set<ExitParticipant>();
+// Weak, so a client the app dropped without shutdown() is not kept forever by the hook (a client
+// created per request would otherwise leak). A client with work pending is still reachable from its
+// timers, sockets and promises, so it stays here until it has drained.
+const participants = new Set<WeakRef<ExitParticipant>>();
 const signalDrains = new Map<ExitSignal, Promise<void>>();
 let beforeExitDrain: Promise<void> | undefined;
 let isInstalled = false;
 
+function live(): ExitParticipant[] {
+  const found: ExitParticipant[] = [];
+  for (const ref of participants) {
+    const participant = ref.deref();
+    if (participant === undefined) participants.delete(ref);
+    else found.push(participant);
+  }
+  return found;
+}
+
 function drainAll(trigger: ExitTrigger, onlyPending: boolean): Promise<void> {
-  const targets = [...participants].filter((participant) => !onlyPending || participant.hasPending());
+  const targets = live().filter((participant) => !onlyPending || participant.hasPending());
   return Promise.all(targets.map((participant) => participant.drainForExit(trigger))).then(() => undefined);
 }
 
 function onBeforeExit(): void {
   if (beforeExitDrain !== undefined || signalDrains.size > 0) return;
-  if (![...participants].some((participant) => participant.hasPending())) return;
+  if (!live().some((participant) => participant.hasPending())) return;
   beforeExitDrain = drainAll('beforeExit', true).finally(() => {
     beforeExitDrain = undefined;
   });
@@ -46,7 +59,7 @@ function onBeforeExit(): void {
 function reraise(signal: ExitSignal): void {
   process.removeListener(signal, onSignal);
   const isHandledByApp = process.listenerCount(signal) > 0;
-  if (participants.size === 0) uninstall();
+  if (live().length === 0) uninstall();
   // The app handles this signal itself: keep draining on the next one.
   else if (isHandledByApp) process.on(signal, onSignal);
   if (!isHandledByApp) process.kill(process.pid, signal);
@@ -85,10 +98,11 @@ function uninstall(): void {
  * @returns the function that removes it again (uninstalling the listeners with the last one).
  */
 export function registerExitHook(participant: ExitParticipant): () => void {
-  participants.add(participant);
+  const ref = new WeakRef(participant);
+  participants.add(ref);
   install();
   return () => {
-    participants.delete(participant);
+    participants.delete(ref);
     if (participants.size === 0 && signalDrains.size === 0) uninstall();
   };
 }
