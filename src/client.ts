@@ -8,7 +8,7 @@ import { EndUsers } from './resources/end-users';
 import type { ResourceContext } from './resources/resource';
 import { Subscriptions } from './resources/subscriptions';
 import { Usage } from './resources/usage';
-import { HttpTransport } from './transport/http';
+import { HttpTransport, POOL_CONNECTIONS } from './transport/http';
 import { assertRequestOptions, type RequestOptions } from './transport/request-options';
 import type { TransportRequest } from './transport/types';
 
@@ -48,7 +48,10 @@ export class BearLumen {
    */
   constructor(config?: BearLumenConfig) {
     const { apiKey, baseUrl, timeout, maxRetries, logger, dispatcher, batching, handleExit } = resolveConfig(config);
-    this.#transport = new HttpTransport({ apiKey, baseUrl, timeout, maxRetries, logger, dispatcher });
+    // Every in-flight batch needs its own connection, or it would wait in the Pool's queue while its
+    // timeout runs; a few more serve the other calls.
+    const connections = Math.max(POOL_CONNECTIONS, batching.concurrency + 4);
+    this.#transport = new HttpTransport({ apiKey, baseUrl, timeout, maxRetries, logger, dispatcher, connections });
     this.#pipeline = createPipeline({ transport: this.#transport, logger, options: batching, handleExit });
     const context: ResourceContext = {
       request: (req, options) => this.#request(req, options),

@@ -9,6 +9,7 @@ export interface ProgressStream {
   readonly isTTY?: boolean | undefined;
 }
 
+/** A progress bar over `total` events. */
 export class ProgressBar {
   readonly #total: number;
   readonly #stream: ProgressStream;

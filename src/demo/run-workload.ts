@@ -19,6 +19,7 @@ const CUSTOMERS = [
 const HIGH_WATER = 20_000;
 const LOW_WATER = 10_000;
 
+/** What to run and where to print. */
 export interface WorkloadOptions {
   url: string;
   apiKey: string;

@@ -30,6 +30,7 @@ export function assertKnownKeys(value: Fields, allowed: ReadonlySet<string>, fie
   }
 }
 
+/** Length and pattern rules of a string field. */
 export interface StringRule {
   /** Shortest length. @default 1 */
   min?: number;

@@ -20,7 +20,7 @@ const gzipAsync = promisify(gzip);
 
 /** Bodies above this many bytes are gzipped when a request sets `compress` (batches do). */
 export const COMPRESS_THRESHOLD_BYTES = 16 * 1024;
-/** Connections the default Pool keeps open at most (batches in flight plus ordinary calls). */
+/** Connections the default Pool keeps open at most, unless `connections` asks for more. */
 export const POOL_CONNECTIONS = 16;
 
 /** Waits `ms` without holding the process open; rejects when `signal` aborts. */
@@ -30,6 +30,7 @@ const unrefSleep: Sleep = async (ms, signal) => {
   await delay(ms, undefined, { signal, ref: false });
 };
 
+/** How the client configures its transport (resolved options plus test seams). */
 export interface HttpTransportOptions {
   baseUrl: URL;
   apiKey: string;
@@ -40,6 +41,8 @@ export interface HttpTransportOptions {
   logger: Logger;
   /** A user's dispatcher (not closed by close()); absent → an owned keep-alive Pool. */
   dispatcher?: Dispatcher | undefined;
+  /** Most connections of the owned Pool. @default POOL_CONNECTIONS */
+  connections?: number | undefined;
   compressThresholdBytes?: number;
   backoff?: BackoffOptions;
   /** Injected for deterministic tests. */
@@ -84,7 +87,7 @@ export class HttpTransport implements Transport {
     this.#origin = options.baseUrl.origin;
     this.#basePath = options.baseUrl.pathname === '/' ? '' : options.baseUrl.pathname;
     this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? new Pool(this.#origin, { connections: POOL_CONNECTIONS, keepAliveTimeout: 10_000 });
+    this.#dispatcher = options.dispatcher ?? new Pool(this.#origin, { connections: options.connections ?? POOL_CONNECTIONS, keepAliveTimeout: 10_000 });
     this.#sleep = options.sleep ?? unrefSleep;
     this.#staticHeaders = {
       authorization: `Bearer ${options.apiKey}`,
