@@ -176,6 +176,20 @@ describe('transport against a misbehaving server', () => {
     expect(keysOf(api.seen[1])).toEqual(first);
   });
 
+  it('iterate() ends even when the server overstates total: at an empty or short page', async () => {
+    const user = (i: number) => ({ id: `eu_${i}`, externalId: `u${i}` });
+    const api = await fakeApi((s, _n, res) => {
+      const offset = Number(new URL(s.url, 'http://x').searchParams.get('offset'));
+      // Claims a million users but has 5: pages of 2, 2, 1, then empty.
+      const endUsers = [0, 1].map((i) => offset + i).filter((i) => i < 5).map(user);
+      json(res, 200, { endUsers, total: 1_000_000, activeCount: 0, deactivatedCount: 0, limit: 2, offset });
+    });
+    const ids: string[] = [];
+    for await (const u of client(api.url).endUsers.iterate({ limit: 2 })) ids.push(u.id);
+    expect(ids).toEqual(['eu_0', 'eu_1', 'eu_2', 'eu_3', 'eu_4']);
+    expect(api.seen.map((s) => new URL(s.url, 'http://x').searchParams.get('offset'))).toEqual(['0', '2', '4']);
+  });
+
   it('shutdown closes the pooled connection', async () => {
     const api = await fakeApi((_s, _n, res) => json(res, 200, endUser));
     const c = new BearLumen({ apiKey: API_KEY, baseUrl: api.url, handleExit: false });
