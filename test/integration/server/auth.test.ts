@@ -46,7 +46,7 @@ describe('authentication', () => {
     const res = await server.app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(200);
     const body = res.json<HealthResponse>();
-    expect(body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), store: 'sqlite' });
+    expect(body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), store: process.env['BEARLUMEN_TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite' });
   });
 
   it('stores keys hashed: the plain key appears nowhere in the database', async (ctx) => {
