@@ -10,6 +10,10 @@ export interface PipelineProxy {
   url: string;
   /** Batch requests received (decoded event counts), in order. */
   readonly batchSizes: number[];
+  /** When each batch request arrived (Date.now()), in order. */
+  readonly batchTimes: number[];
+  /** Answers for the next batch requests instead of forwarding them, e.g. a 503 with Retry-After. */
+  readonly failNext: Array<{ status: number; headers?: Record<string, string> }>;
   /** Hold every request until `release()`. */
   hold(): void;
   /** Forward every held request and stop holding. */
@@ -33,9 +37,13 @@ export async function startPipelineProxy(target: string): Promise<PipelineProxy>
   let isHolding = false;
   let held: Array<() => void> = [];
   const batchSizes: number[] = [];
+  const batchTimes: number[] = [];
+  const failNext: PipelineProxy['failNext'] = [];
   const proxy: PipelineProxy = {
     url: '',
     batchSizes,
+    batchTimes,
+    failNext,
     maxBodyBytes: undefined,
     hold: () => {
       isHolding = true;
@@ -53,6 +61,13 @@ export async function startPipelineProxy(target: string): Promise<PipelineProxy>
       const decoded = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
       if (req.url?.endsWith('/usage/events/batch') === true) {
         batchSizes.push((JSON.parse(decoded.toString('utf8')) as { events: unknown[] }).events.length);
+        batchTimes.push(Date.now());
+        const failure = failNext.shift();
+        if (failure !== undefined) {
+          res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
+          res.end(JSON.stringify({ error: { type: 'api_error', code: 'unavailable', message: 'try later' }, requestId: 'req_proxy' }));
+          return;
+        }
       }
       if (proxy.maxBodyBytes !== undefined && decoded.length > proxy.maxBodyBytes) {
         res.writeHead(413, { 'content-type': 'application/json' });

@@ -175,6 +175,24 @@ describe('per-event outcomes', () => {
   });
 });
 
+describe('retries', () => {
+  it('waits for the Retry-After of a 503 before resending the batch', async () => {
+    const agent = `retry-after-${++run}`;
+    const p = await proxy();
+    p.failNext.push({ status: 503, headers: { 'retry-after': '1' } });
+    const c = client({ flushIntervalMs: 10, retryBaseMs: 1, retryMaxMs: 5 }, p.url);
+    const errors: Array<PipelineEventMap['error']> = [];
+    c.on('error', (error) => errors.push(error));
+    const results = await Promise.all([1, 2].map((q) => c.usage.record(tagged(agent)(q))));
+    expect(results.every((r) => r.recorded)).toBe(true);
+    expect(errors).toEqual([expect.objectContaining({ events: 2, willRetry: true })]);
+    expect(p.batchSizes).toEqual([2, 2]);
+    expect((p.batchTimes[1] as number) - (p.batchTimes[0] as number)).toBeGreaterThanOrEqual(950);
+    expect(c.stats()).toMatchObject({ delivered: 2, retries: 1, circuit: 'closed' });
+    expect(await stored(agent)).toBe(2);
+  });
+});
+
 describe('bounded memory', () => {
   it("with overflow 'reject', rejects records beyond maxBufferedEvents with BearLumenBufferFullError and counts them", async () => {
     const agent = `reject-${++run}`;
