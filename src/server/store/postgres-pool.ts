@@ -43,6 +43,12 @@ export function createPool(options: PostgresPoolOptions): pg.Pool {
   // Without a listener, an idle client's error (server restart, network cut) would crash the process.
   const onIdleError = options.onIdleError ?? ((error: Error) => process.emitWarning(`PostgreSQL idle connection error: ${error.message}`));
   pool.on('error', onIdleError);
+  // Doubles must come back bit-exact (duplicate detection compares quantities with ===, sums must
+  // equal SQLite's). Any value > 0 gives shortest-exact output on PostgreSQL >= 12 (17 digits
+  // before); a server or role configured with 0 would round to 15 digits. Queued before any query.
+  pool.on('connect', (client) => {
+    client.query('SET extra_float_digits = 3').catch(onIdleError);
+  });
   return pool;
 }
 

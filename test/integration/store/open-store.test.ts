@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStore } from '@bearlumen/node-sdk/server';
-import { POSTGRES } from './engines';
-import { TEST_DATABASE_URL } from '../../helpers/postgres-database';
+import { POSTGRES, T0, usageEvent } from './engines';
+import { TEST_DATABASE_URL, createTestSchema } from '../../helpers/postgres-database';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -31,5 +31,23 @@ describe('createStore', () => {
     const url = new URL(TEST_DATABASE_URL as string);
     url.searchParams.set('options', '-c search_path=bl_schema_that_does_not_exist');
     await expect(createStore({ databaseUrl: url.toString() })).rejects.toThrow(/search_path names no existing schema/);
+  });
+
+  it.skipIf(!POSTGRES.available())('keeps doubles bit-exact even when the server rounds floats (extra_float_digits = 0)', async () => {
+    const schema = await createTestSchema('floats');
+    const url = new URL(schema.url);
+    url.searchParams.set('options', `${url.searchParams.get('options') ?? ''} -c extra_float_digits=0`);
+    const store = await createStore({ databaseUrl: url.toString() });
+    try {
+      const tenant = (await store.ensureTenant('floats')).id;
+      const event = usageEvent({ quantity: 1 / 3, metricName: 'gpu_seconds', tokenKind: null });
+      await store.insertUsageEvents(tenant, [event]);
+      const { events } = await store.queryUsageEvents(tenant, { startMs: 0, endMs: T0 * 2 }, 10, 0);
+      expect(events[0]?.quantity).toBe(1 / 3);
+      expect(await store.insertUsageEvents(tenant, [{ ...event, id: 'evt_again' }])).toMatchObject({ ok: true, recordedCount: 0 });
+    } finally {
+      await store.close();
+      await schema.drop();
+    }
   });
 });
