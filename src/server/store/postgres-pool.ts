@@ -34,7 +34,7 @@ export interface PostgresPoolOptions {
 /** Create the pool. Connections open lazily; the first query reports an unreachable server. */
 export function createPool(options: PostgresPoolOptions): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    connectionString: withExactFloats(options.connectionString),
     max: options.poolSize ?? 10,
     types: NUMERIC_TYPES,
     application_name: 'bearlumen',
@@ -43,13 +43,25 @@ export function createPool(options: PostgresPoolOptions): pg.Pool {
   // Without a listener, an idle client's error (server restart, network cut) would crash the process.
   const onIdleError = options.onIdleError ?? ((error: Error) => process.emitWarning(`PostgreSQL idle connection error: ${error.message}`));
   pool.on('error', onIdleError);
-  // Doubles must come back bit-exact (duplicate detection compares quantities with ===, sums must
-  // equal SQLite's). Any value > 0 gives shortest-exact output on PostgreSQL >= 12 (17 digits
-  // before); a server or role configured with 0 would round to 15 digits. Queued before any query.
-  pool.on('connect', (client) => {
-    client.query('SET extra_float_digits = 3').catch(onIdleError);
-  });
   return pool;
+}
+
+/**
+ * Doubles must come back bit-exact: duplicate detection compares quantities with ===, and sums must
+ * equal SQLite's. Any `extra_float_digits` > 0 gives shortest-exact output on PostgreSQL >= 12 (17
+ * digits before); a server or role configured with 0 would round to 15 digits. Appending it to the
+ * URL's libpq `options` makes it a startup parameter: no extra round trip, and a `search_path`
+ * given there is kept.
+ */
+function withExactFloats(connectionString: string): string {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return connectionString; // not a URL (e.g. a socket path): pg parses it as it is
+  }
+  url.searchParams.set('options', `${url.searchParams.get('options') ?? ''} -c extra_float_digits=3`.trim());
+  return url.toString();
 }
 
 /**
