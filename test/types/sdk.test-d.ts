@@ -1,3 +1,5 @@
+import pino from 'pino';
+import { Agent, MockAgent } from 'undici';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   BearLumen,
@@ -33,6 +35,9 @@ describe('the reference surface', () => {
     const batching: BatchingOptions = { maxBatchSize: 500, overflow: 'block' };
     expectTypeOf<BearLumenConfig['batching']>().toEqualTypeOf<BatchingOptions | false | undefined>();
     expectTypeOf(batching).toMatchTypeOf<BatchingOptions>();
+    const injected: BearLumenConfig = { logger: pino({ level: 'info' }), dispatcher: new Agent() };
+    expectTypeOf(injected).toMatchTypeOf<BearLumenConfig>();
+    expectTypeOf(new MockAgent()).toMatchTypeOf<NonNullable<BearLumenConfig['dispatcher']>>();
     // @ts-expect-error unknown options are a type error (and a runtime error)
     const wrong: BearLumenConfig = { apiKey: 'x', timeOut: 5 };
     expectTypeOf(wrong).not.toBeAny();
