@@ -101,11 +101,8 @@ export class Pricer {
     const provider = typeof providerValue === 'string' && providerValue !== '' ? providerValue.trim().toLowerCase() : undefined;
     if (tokenKind === null || typeof model !== 'string' || model === '') return unpriced;
 
-    const override = this.#findOverride(provider, model, timestampMs);
-    if (override !== undefined) {
-      const rate = override[tokenKind] ?? (tokenKind === 'output' ? undefined : override.input);
-      if (rate !== undefined) return { costNanoUsd: nanoUsdFor(quantity, rate), priced: true, source: 'override', tokenKind };
-    }
+    const overrideRate = this.#overrideRate(provider, model, tokenKind, timestampMs);
+    if (overrideRate !== undefined) return { costNanoUsd: nanoUsdFor(quantity, overrideRate), priced: true, source: 'override', tokenKind };
     const prices = this.#modelPrice(provider, model, timestampMs);
     if (prices === null) return unpriced;
     // A model without a separate cache price bills cache tokens as input, as genai-prices does.
@@ -114,14 +111,16 @@ export class Pricer {
     return { costNanoUsd: nanoUsdFor(quantity, rate), priced: true, source: this.#source, tokenKind };
   }
 
-  #findOverride(provider: string | undefined, model: string, timestampMs: number): PriceOverride | undefined {
-    let best: PriceOverride | undefined;
+  /** The override rate for this kind: from the latest matching entry in effect that prices it (cache kinds fall back to input). */
+  #overrideRate(provider: string | undefined, model: string, kind: TokenKind, timestampMs: number): number | undefined {
+    let best: { rate: number; from: number } | undefined;
     for (const o of this.#overrides) {
       if (o.provider !== undefined && o.provider !== provider) continue;
-      if (!o.model.test(model) || o.effectiveFromMs > timestampMs) continue;
-      if (best === undefined || o.effectiveFromMs >= best.effectiveFromMs) best = o;
+      if (o.effectiveFromMs > timestampMs || !o.model.test(model)) continue;
+      const rate = o[kind] ?? (kind.startsWith('cache') ? o.input : undefined);
+      if (rate !== undefined && (best === undefined || o.effectiveFromMs >= best.from)) best = { rate, from: o.effectiveFromMs };
     }
-    return best;
+    return best?.rate;
   }
 
   #modelPrice(provider: string | undefined, model: string, timestampMs: number): Record<string, unknown> | null {
