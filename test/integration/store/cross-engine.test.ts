@@ -3,7 +3,7 @@
  * sums (fractional quantities), integer nano-USD sums beyond 2^32, sort orders and null groups.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewUsageEvent, Store, UsageFilter } from '../../../src/server/store/store';
+import type { NewUsageEvent, Store, UsageFilter } from '@bearlumen/node-sdk/server';
 import { HOUR, POSTGRES, SQLITE, T0, usageEvent } from './engines';
 
 const DAY = 24 * HOUR;

@@ -4,8 +4,7 @@
  * database fails the file instead of skipping it (see test/helpers/postgres-database.ts).
  */
 import { afterAll, beforeAll, describe } from 'vitest';
-import { createStore } from '../../../src/server/store/open-store';
-import type { NewUsageEvent, Store, StoreKind } from '../../../src/server/store/store';
+import { createStore, type NewUsageEvent, type Store, type StoreKind } from '@bearlumen/node-sdk/server';
 import { createTestSchema, hasPostgres, type TestSchema } from '../../helpers/postgres-database';
 
 /** A fresh store; `dispose` closes it and deletes its data. */

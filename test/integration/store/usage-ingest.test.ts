@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { Store } from '../../../src/server/store/store';
+import type { Store } from '@bearlumen/node-sdk/server';
 import { T0, describeEachStore, freshTenant, usageEvent } from './engines';
 
 async function storedKeys(store: Store, tenantId: string): Promise<string[]> {

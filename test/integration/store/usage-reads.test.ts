@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
-import type { NewUsageEvent, UsageFilter } from '../../../src/server/store/store';
+import type { NewUsageEvent, UsageFilter } from '@bearlumen/node-sdk/server';
 import { HOUR, T0, describeEachStore, freshTenant, usageEvent } from './engines';
 
 const DAY = 24 * HOUR;
