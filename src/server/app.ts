@@ -85,7 +85,12 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   const authenticator = new Authenticator(store);
   app.decorateRequest('tenant', null as never);
   app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/v1/') || request.url === '/v1') request.tenant = await authenticator.authenticate(request);
+    // Every /v1 URL needs a key (unknown ones too, so routes cannot be probed without one), and so
+    // does every request matched to a /v1 route however its URL was spelt.
+    const routeUrl = request.routeOptions.url;
+    if (request.url.startsWith('/v1') || (routeUrl !== undefined && routeUrl.startsWith('/v1'))) {
+      request.tenant = await authenticator.authenticate(request);
+    }
   });
   installRequestIdempotency(app, store, (r) => r.tenant.id, now);
 

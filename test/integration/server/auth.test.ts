@@ -128,3 +128,21 @@ describe('tenant isolation', () => {
     expect((await a.get<{ totalEvents: number }>('/v1/usage/summary')).body.totalEvents).toBe(1);
   });
 });
+
+describe('internal errors', () => {
+  it('answer 500 internal_error without internals, with the request id', async () => {
+    const failing = await startServer();
+    try {
+      const store = failing.store;
+      // Make one store method fail the way a broken disk would.
+      Object.defineProperty(store, 'listEndUsers', { value: () => Promise.reject(new Error('SQLITE_IOERR: disk I/O error at /secret/path')) });
+      const res = await clientFor(failing).get('/v1/end-users');
+      expect(res.status).toBe(500);
+      expect(res.error).toEqual({ type: 'api_error', code: 'internal_error', message: 'Internal server error' });
+      expect(res.raw).not.toContain('secret');
+      expect(res.requestId).toBe(res.headers['x-request-id']);
+    } finally {
+      await failing.close();
+    }
+  });
+});

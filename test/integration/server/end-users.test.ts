@@ -33,6 +33,13 @@ describe('end users', () => {
     expect(on.body.endUser).toMatchObject({ status: 'ACTIVE', deactivatedAt: null });
   });
 
+  it('round-trips nested metadata and unicode exactly', async () => {
+    const metadata = { plan: 'pro', nested: { list: [1, 'two', null, { deep: true }], n: 1.5 }, 'ключ': 'значение ✓' };
+    const user = (await api.post<EndUserResponse>('/v1/end-users', { externalId: 'meta-user', metadata })).body.endUser;
+    expect(user.metadata).toEqual(metadata);
+    expect((await api.get<EndUserResponse>(`/v1/end-users/${user.id}`)).body.endUser.metadata).toEqual(metadata);
+  });
+
   it('rejects a second user with the same externalId with 409 external_id_taken', async () => {
     await api.post('/v1/end-users', { externalId: 'dup-ext' });
     const res = await api.post('/v1/end-users', { externalId: 'dup-ext' });
