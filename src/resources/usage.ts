@@ -1,12 +1,14 @@
 import { createEventKeyGenerator } from '../internal/idempotency';
 import { assertUsageAggregationParams, assertUsageQueryParams, assertUsageSummaryParams } from '../internal/validate-inputs';
 import { toWireBatch, toWireEvent } from '../internal/validate-usage';
+import type { Pipeline } from '../pipeline/types';
 import { ROUTES } from '../protocol/routes';
 import type {
   UsageAggregationParams,
   UsageAggregationResponse,
   UsageBatchResponse,
   UsageEvent,
+  UsageEventInput,
   UsageQueryParams,
   UsageQueryResponse,
   UsageRecordInput,
@@ -42,12 +44,25 @@ export class Usage extends APIResource {
     // Not `async`: an async wrapper would re-wrap the pipeline's promise in one that is NOT marked
     // handled, so a fire-and-forget call that fails later would crash the app with an unhandled
     // rejection. The pipeline's promise is returned as is.
+    let event: UsageEventInput;
     try {
-      const event = toWireEvent(data, '', this.context.now());
-      return this.context.pipeline().record(event);
+      event = toWireEvent(data, '', this.context.now());
     } catch (error) {
+      // An invalid event is a bug at the call site: left unhandled so that it surfaces.
       return Promise.reject(error);
     }
+    let pipeline: Pipeline;
+    try {
+      pipeline = this.context.pipeline();
+    } catch (error) {
+      // BearLumenClosedError after shutdown(): marked handled like every pipeline rejection, so late
+      // fire-and-forget records (request handlers still finishing during a graceful stop) cannot crash
+      // the app; awaiting callers still see it.
+      const closed = Promise.reject<UsageRecordResponse>(error);
+      closed.catch(() => undefined);
+      return closed;
+    }
+    return pipeline.record(event);
   }
 
   /**
