@@ -276,10 +276,22 @@ describe('flush and shutdown', () => {
     expect(await c.shutdown()).toBe(report);
   });
 
-  it('rejects record() after shutdown with BearLumenClosedError', async () => {
-    const c = client();
-    await c.shutdown();
-    await expect(c.usage.record(tagged('closed')(1))).rejects.toBeInstanceOf(BearLumenClosedError);
+  it('rejects record() after shutdown with BearLumenClosedError, without an unhandled rejection for fire-and-forget calls', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const c = client();
+      await c.shutdown();
+      await expect(c.usage.record(tagged('closed')(1))).rejects.toBeInstanceOf(BearLumenClosedError);
+      void c.usage.record(tagged('closed')(2));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('delivers what is buffered at shutdown and reports it', async () => {
