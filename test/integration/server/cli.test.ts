@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,5 +114,28 @@ describe('bearlumen serve', () => {
       second.child.kill('SIGINT');
     }
     expect(await second.exited).toBe(0);
+  });
+});
+
+describe('bearlumen serve without the server dependencies', () => {
+  it('says exactly what to npm install', async () => {
+    // A copy of the sources outside the project, where no node_modules can be found.
+    const isolated = mkdtempSync(join(tmpdir(), 'bearlumen-nodeps-'));
+    try {
+      cpSync(join(process.cwd(), 'src'), join(isolated, 'src'), { recursive: true });
+      writeFileSync(join(isolated, 'package.json'), '{"type":"module"}');
+      const res = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(TSX, [join(isolated, 'src', 'server', 'cli.ts'), 'serve', '--port', '0'], { env, cwd: isolated, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('npm install fastify typebox @fastify/type-provider-typebox better-sqlite3 @pydantic/genai-prices');
+      expect(res.stderr).toContain('missing: fastify');
+    } finally {
+      rmSync(isolated, { recursive: true, force: true });
+    }
   });
 });
