@@ -27,10 +27,10 @@ describe('fault: outage with a steady producer', () => {
     const client = fastClient(server.url, server.apiKey, { maxBatchSize: 50, flushIntervalMs: 10, retryMaxMs: 100, maxBufferedEvents: MAX_BUFFERED });
     const recorded: Recorded[] = [];
     let peakHeld = 0;
-    let phase: 'up' | 'down' | 'recovered' = 'up';
+    const state: { phase: 'up' | 'down' | 'recovered' } = { phase: 'up' };
     const refusedSoFar = (): number => client.stats().droppedByReason.buffer_full ?? 0;
     const producer = (async () => {
-      for (let i = 0; phase !== 'recovered' || i < 1500; i++) {
+      for (let i = 0; state.phase !== 'recovered' || i < 1500; i++) {
         const marker = `out-${i}`;
         recorded.push({ marker, quantity: 1, promise: client.usage.record({ eventType: 'fault_test', metricName: 'requests', quantity: 1, metadata: { n: marker } }) });
         const { buffered, inFlight } = client.stats();
@@ -43,11 +43,11 @@ describe('fault: outage with a steady producer', () => {
 
     await sleep(100);
     await server.stop();
-    phase = 'down';
+    state.phase = 'down';
     // Stay down until the buffer has overflowed for a while (bounded by the producer's own limit).
     for (let waited = 0; (refusedSoFar() < 200 || waited < 800) && waited < 10_000; waited += 20) await sleep(20);
     await server.start();
-    phase = 'recovered';
+    state.phase = 'recovered';
     await producer;
     const report = await client.shutdown();
     const outcomes = await Promise.allSettled(recorded.map((r) => r.promise));
