@@ -122,7 +122,8 @@ describe('bearlumen serve without the server dependencies', () => {
     // A copy of the sources outside the project, where no node_modules can be found.
     const isolated = mkdtempSync(join(tmpdir(), 'bearlumen-nodeps-'));
     try {
-      cpSync(join(process.cwd(), 'src'), join(isolated, 'src'), { recursive: true });
+      // Only the server and the protocol it imports: the CLI must not need anything else.
+      for (const part of ['server', 'protocol']) cpSync(join(process.cwd(), 'src', part), join(isolated, 'src', part), { recursive: true });
       writeFileSync(join(isolated, 'package.json'), '{"type":"module"}');
       const res = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
         const child = spawn(TSX, [join(isolated, 'src', 'server', 'cli.ts'), 'serve', '--port', '0'], { env, cwd: isolated, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -131,7 +132,7 @@ describe('bearlumen serve without the server dependencies', () => {
         child.on('error', reject);
         child.on('close', (code) => resolve({ code, stderr }));
       });
-      expect(res.code).toBe(1);
+      expect(res.code, res.stderr).toBe(1);
       expect(res.stderr).toContain('npm install fastify typebox @fastify/type-provider-typebox better-sqlite3 @pydantic/genai-prices');
       expect(res.stderr).toContain('missing: fastify');
     } finally {
