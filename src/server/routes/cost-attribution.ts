@@ -17,6 +17,7 @@ function filterOf(q: Static<typeof CostAttributionParamsSchema>, nowMs: number):
   return { ...range, ...(q.subscriptionId === undefined ? {} : { subscriptionId: q.subscriptionId }) };
 }
 
+/** Cost attribution routes: breakdown by agent / workflow and their distinct values. */
 export const costAttributionRoutes: RoutePlugin = async (app, { store, now }) => {
   const breakdown = (path: string, dimension: AttributionDimension, summary: string): void => {
     app.get(path, { schema: { tags, summary, querystring: CostAttributionParamsSchema, response: { 200: CostBreakdownResponseSchema } } }, async (request) => {

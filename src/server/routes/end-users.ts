@@ -15,6 +15,7 @@ import {
 
 const tags = ['end users'];
 
+/** End-user routes: create, retrieve, update, list, deactivate, reactivate. */
 export const endUserRoutes: RoutePlugin = async (app, { store, now }) => {
   app.post(
     '/v1/end-users',

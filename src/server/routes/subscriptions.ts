@@ -25,6 +25,7 @@ function checkPeriod(start: string, end: string): { start: string; end: string }
   return { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() };
 }
 
+/** Subscription routes: create, retrieve, update, cancel, list. */
 export const subscriptionRoutes: RoutePlugin = async (app, { store, now }) => {
   app.post(
     '/v1/subscriptions',

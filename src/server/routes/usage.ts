@@ -46,6 +46,7 @@ export function filterOf(q: Static<typeof UsageQueryParamsSchema>, nowMs: number
   };
 }
 
+/** Usage routes: record one event, record a batch, query, aggregation, summary. */
 export const usageRoutes: RoutePlugin = async (app, { store, pricer, now }) => {
   app.post(
     '/v1/usage/events',

@@ -4,11 +4,13 @@ import { DateTime, IdString } from './common';
 
 const DateParam = Type.String({ description: 'ISO 8601 date (YYYY-MM-DD) or RFC 3339 date-time' });
 
+/** Query of the route taking `CostAttributionParams`. */
 export const CostAttributionParamsSchema = Type.Object(
   { startDate: DateParam, endDate: DateParam, subscriptionId: Type.Optional(IdString) },
   { additionalProperties: false },
 );
 
+/** Wire shape `CostBreakdownItem` (protocol/types.ts). */
 export const CostBreakdownItemSchema = Type.Object({
   attributionValue: Type.Union([Type.String(), Type.Null()]),
   totalCost: Type.Number(),
@@ -19,6 +21,7 @@ export const CostBreakdownItemSchema = Type.Object({
   eventCount: Type.Integer(),
 });
 
+/** Wire shape `CostBreakdownResponse` (protocol/types.ts). */
 export const CostBreakdownResponseSchema = Type.Object({
   dimension: Type.Union([Type.Literal('agent_id'), Type.Literal('workflow_id')]),
   startDate: DateTime,
@@ -30,4 +33,5 @@ export const CostBreakdownResponseSchema = Type.Object({
   items: Type.Array(CostBreakdownItemSchema),
 });
 
+/** Wire shape `AttributionValuesResponse` (protocol/types.ts). */
 export const AttributionValuesResponseSchema = Type.Object({ values: Type.Array(Type.String()) });

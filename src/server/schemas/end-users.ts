@@ -3,8 +3,10 @@ import { Type } from 'typebox';
 import { MAX_ID_LENGTH } from '../../protocol/limits';
 import { DateTime, LimitParam, MetadataSchema, NullableString, OffsetParam } from './common';
 
+/** `EndUserStatus`: ACTIVE or DEACTIVATED. */
 export const EndUserStatusSchema = Type.Union([Type.Literal('ACTIVE'), Type.Literal('DEACTIVATED')]);
 
+/** Wire shape `EndUser` (protocol/types.ts). */
 export const EndUserSchema = Type.Object({
   id: Type.String(),
   externalId: Type.String(),
@@ -17,6 +19,7 @@ export const EndUserSchema = Type.Object({
   deactivatedAt: Type.Union([DateTime, Type.Null()]),
 });
 
+/** Wire shape `EndUserCreateInput` (protocol/types.ts). */
 export const EndUserCreateInputSchema = Type.Object(
   {
     externalId: Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH }),
@@ -27,6 +30,7 @@ export const EndUserCreateInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Wire shape `EndUserUpdateInput` (protocol/types.ts). */
 export const EndUserUpdateInputSchema = Type.Object(
   {
     name: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
@@ -36,13 +40,16 @@ export const EndUserUpdateInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Wire shape `EndUserResponse` (protocol/types.ts). */
 export const EndUserResponseSchema = Type.Object({ endUser: EndUserSchema });
 
+/** Query of the route taking `EndUserListParams`. */
 export const EndUserListParamsSchema = Type.Object(
   { status: Type.Optional(EndUserStatusSchema), limit: Type.Optional(LimitParam), offset: Type.Optional(OffsetParam) },
   { additionalProperties: false },
 );
 
+/** Wire shape `EndUserListResponse` (protocol/types.ts). */
 export const EndUserListResponseSchema = Type.Object({
   endUsers: Type.Array(EndUserSchema),
   total: Type.Integer(),

@@ -2,8 +2,10 @@
 import { Type } from 'typebox';
 import { DateTime, IdString, LimitParam, MetadataSchema, NullableString, OffsetParam } from './common';
 
+/** `SubscriptionStatus`: ACTIVE or CANCELED. */
 export const SubscriptionStatusSchema = Type.Union([Type.Literal('ACTIVE'), Type.Literal('CANCELED')]);
 
+/** Wire shape `Subscription` (protocol/types.ts). */
 export const SubscriptionSchema = Type.Object({
   id: Type.String(),
   userId: Type.String(),
@@ -18,6 +20,7 @@ export const SubscriptionSchema = Type.Object({
   updatedAt: DateTime,
 });
 
+/** Wire shape `SubscriptionCreateInput` (protocol/types.ts). */
 export const SubscriptionCreateInputSchema = Type.Object(
   {
     userId: IdString,
@@ -30,6 +33,7 @@ export const SubscriptionCreateInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Wire shape `SubscriptionUpdateInput` (protocol/types.ts). */
 export const SubscriptionUpdateInputSchema = Type.Object(
   {
     pricingPlanId: Type.Optional(IdString),
@@ -41,6 +45,7 @@ export const SubscriptionUpdateInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Query of the route taking `SubscriptionListParams`. */
 export const SubscriptionListParamsSchema = Type.Object(
   {
     userId: Type.Optional(IdString),
@@ -51,6 +56,7 @@ export const SubscriptionListParamsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Wire shape `SubscriptionListResponse` (protocol/types.ts). */
 export const SubscriptionListResponseSchema = Type.Object({
   data: Type.Array(SubscriptionSchema),
   total: Type.Integer(),

@@ -25,18 +25,22 @@ export const UsageEventInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Wire shape `UsageRecordResponse` (protocol/types.ts). */
 export const UsageRecordResponseSchema = Type.Object({ eventId: Type.String(), recorded: Type.Boolean() });
 
+/** Wire shape `UsageBatchRequest` (protocol/types.ts). */
 export const UsageBatchRequestSchema = Type.Object({
   events: Type.Array(UsageEventInputSchema, { minItems: 1, maxItems: MAX_BATCH_SIZE }),
 });
 
+/** Wire shape `UsageBatchResponse` (protocol/types.ts). */
 export const UsageBatchResponseSchema = Type.Object({
   recordedCount: Type.Integer(),
   skippedCount: Type.Integer(),
   results: Type.Array(UsageRecordResponseSchema),
 });
 
+/** Wire shape `UsageEvent` (protocol/types.ts). */
 export const UsageEventSchema = Type.Object({
   eventId: Type.String(),
   eventType: Type.String(),
@@ -62,8 +66,10 @@ const filterFields = {
   endDate: Type.Optional(DateParam),
 };
 
+/** Query of the route taking `UsageFilterParams`. */
 export const UsageFilterParamsSchema = Type.Object(filterFields, { additionalProperties: false });
 
+/** Query of the route taking `UsageQueryParams`. */
 export const UsageQueryParamsSchema = Type.Object(
   {
     ...filterFields,
@@ -75,6 +81,7 @@ export const UsageQueryParamsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Wire shape `UsageQueryResponse` (protocol/types.ts). */
 export const UsageQueryResponseSchema = Type.Object({
   events: Type.Array(UsageEventSchema),
   total: Type.Integer(),
@@ -82,13 +89,16 @@ export const UsageQueryResponseSchema = Type.Object({
   offset: Type.Integer(),
 });
 
+/** `AggregationWindow`: HOUR or DAY. */
 export const AggregationWindowSchema = Type.Union([Type.Literal('HOUR'), Type.Literal('DAY')]);
 
+/** Query of the route taking `UsageAggregationParams`. */
 export const UsageAggregationParamsSchema = Type.Object(
   { ...filterFields, windowSize: Type.Optional(AggregationWindowSchema) },
   { additionalProperties: false },
 );
 
+/** Wire shape `UsageAggregationItem` (protocol/types.ts). */
 export const UsageAggregationItemSchema = Type.Object({
   metricName: Type.String(),
   windowStart: DateTime,
@@ -101,6 +111,7 @@ export const UsageAggregationItemSchema = Type.Object({
   totalCostNanoUsd: Type.Integer(),
 });
 
+/** Wire shape `UsageAggregationResponse` (protocol/types.ts). */
 export const UsageAggregationResponseSchema = Type.Object({
   startDate: DateTime,
   endDate: DateTime,
@@ -108,6 +119,7 @@ export const UsageAggregationResponseSchema = Type.Object({
   aggregations: Type.Array(UsageAggregationItemSchema),
 });
 
+/** Wire shape `UsageSummaryResponse` (protocol/types.ts). */
 export const UsageSummaryResponseSchema = Type.Object({
   startDate: DateTime,
   endDate: DateTime,
