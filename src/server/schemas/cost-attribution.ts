@@ -4,7 +4,7 @@ import { DateTime, IdString } from './common';
 
 const DateParam = Type.String({ description: 'ISO 8601 date (YYYY-MM-DD) or RFC 3339 date-time' });
 
-/** Query of the route taking `CostAttributionParams`. */
+/** Query string `CostAttributionParams` (protocol/types.ts). */
 export const CostAttributionParamsSchema = Type.Object(
   { startDate: DateParam, endDate: DateParam, subscriptionId: Type.Optional(IdString) },
   { additionalProperties: false },

@@ -43,7 +43,7 @@ export const EndUserUpdateInputSchema = Type.Object(
 /** Wire shape `EndUserResponse` (protocol/types.ts). */
 export const EndUserResponseSchema = Type.Object({ endUser: EndUserSchema });
 
-/** Query of the route taking `EndUserListParams`. */
+/** Query string `EndUserListParams` (protocol/types.ts). */
 export const EndUserListParamsSchema = Type.Object(
   { status: Type.Optional(EndUserStatusSchema), limit: Type.Optional(LimitParam), offset: Type.Optional(OffsetParam) },
   { additionalProperties: false },

@@ -45,7 +45,7 @@ export const SubscriptionUpdateInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Query of the route taking `SubscriptionListParams`. */
+/** Query string `SubscriptionListParams` (protocol/types.ts). */
 export const SubscriptionListParamsSchema = Type.Object(
   {
     userId: Type.Optional(IdString),

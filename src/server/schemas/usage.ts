@@ -66,10 +66,10 @@ const filterFields = {
   endDate: Type.Optional(DateParam),
 };
 
-/** Query of the route taking `UsageFilterParams`. */
+/** Query string `UsageFilterParams` (protocol/types.ts). */
 export const UsageFilterParamsSchema = Type.Object(filterFields, { additionalProperties: false });
 
-/** Query of the route taking `UsageQueryParams`. */
+/** Query string `UsageQueryParams` (protocol/types.ts). */
 export const UsageQueryParamsSchema = Type.Object(
   {
     ...filterFields,
@@ -92,7 +92,7 @@ export const UsageQueryResponseSchema = Type.Object({
 /** `AggregationWindow`: HOUR or DAY. */
 export const AggregationWindowSchema = Type.Union([Type.Literal('HOUR'), Type.Literal('DAY')]);
 
-/** Query of the route taking `UsageAggregationParams`. */
+/** Query string `UsageAggregationParams` (protocol/types.ts). */
 export const UsageAggregationParamsSchema = Type.Object(
   { ...filterFields, windowSize: Type.Optional(AggregationWindowSchema) },
   { additionalProperties: false },
