@@ -69,6 +69,41 @@ type Conflict = { index: number; idempotencyKey: string; existingEventId: string
 const sameBillable = (a: BillableFields, b: BillableFields): boolean =>
   a.eventType === b.eventType && a.metricName === b.metricName && a.quantity === b.quantity && a.subscriptionId === b.subscriptionId;
 
+/** The stored events among `keys`, by key (billable fields only). */
+async function readStored(db: pg.Pool | pg.PoolClient, tenantId: string, keys: readonly string[]): Promise<Map<string, BillableFields>> {
+  const { rows } = await db.query<StoredEventRow>({ name: 'bearlumen_stored_events', text: STORED_EVENTS_SQL, values: [tenantId, keys] });
+  const stored = new Map<string, BillableFields>();
+  for (const r of rows) {
+    stored.set(r.idempotency_key, { id: r.id, eventType: r.event_type, metricName: r.metric_name, quantity: r.quantity, subscriptionId: r.subscription_id });
+  }
+  return stored;
+}
+
+/**
+ * Each event's outcome, given what the store holds per key and which keys this call inserted: the
+ * first event of an inserted key is recorded; every other event is a duplicate of the stored one
+ * when the billable fields match, else a conflict (and then the call must write nothing).
+ */
+function resolve(events: readonly NewUsageEvent[], stored: ReadonlyMap<string, BillableFields>, insertedKeys: ReadonlySet<string>): InsertUsageEventsResult {
+  const results: { eventId: string; recorded: boolean }[] = new Array(events.length);
+  const conflicts: Conflict[] = [];
+  const recordedNow = new Set<string>();
+  events.forEach((e, index) => {
+    const existing = stored.get(e.idempotencyKey);
+    // Usage events are never deleted, so a key the insert skipped is always readable.
+    if (existing === undefined) throw new Error(`usage event with idempotency key ${JSON.stringify(e.idempotencyKey)} vanished during insert`);
+    if (insertedKeys.has(e.idempotencyKey) && !recordedNow.has(e.idempotencyKey)) {
+      recordedNow.add(e.idempotencyKey);
+      results[index] = { eventId: e.id, recorded: true };
+    } else if (sameBillable(existing, e)) {
+      results[index] = { eventId: existing.id, recorded: false };
+    } else {
+      conflicts.push({ index, idempotencyKey: e.idempotencyKey, existingEventId: existing.id });
+    }
+  });
+  return conflicts.length > 0 ? { ok: false, conflicts } : { ok: true, results, recordedCount: recordedNow.size };
+}
+
 /** Build the WHERE clause of a usage filter with `$n` placeholders. Only fixed column names enter the SQL text. */
 function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
   const params: unknown[] = [tenantId, f.startMs, f.endMs];
@@ -97,88 +132,64 @@ export class PostgresUsage {
     // Only the first occurrence of a key in the call can be inserted; later ones are compared with it.
     const first = new Map<string, NewUsageEvent>();
     for (const e of events) if (!first.has(e.idempotencyKey)) first.set(e.idempotencyKey, e);
-    const candidates = [...first.values()];
+    // Stored keys are read first, outside any transaction: a stored event never changes, so what we
+    // see stays true. A batch of duplicates (a retry after a lost response) costs one indexed read
+    // and writes nothing; a conflict with a stored event is found before anything is written.
+    const stored = await readStored(this.pool, tenantId, [...first.keys()]);
+    const fresh = [...first.values()].filter((e) => !stored.has(e.idempotencyKey));
+    const planned = resolve(events, new Map([...stored, ...fresh.map((e) => [e.idempotencyKey, e] as const)]), new Set(fresh.map((e) => e.idempotencyKey)));
+    if (fresh.length === 0 || !planned.ok) return planned;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await withTransaction(
-          this.pool,
-          (client) => this.#insertAndResolve(client, tenantId, events, candidates),
-          (result) => result.ok,
-        );
+        return await withTransaction(this.pool, (client) => this.#insertFresh(client, tenantId, events, fresh, new Map(stored)), (result) => result.ok);
       } catch (error) {
         if (attempt >= MAX_INSERT_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
       }
     }
   }
 
-  async #insertAndResolve(
+  /**
+   * Insert the keys not seen stored. Another replica may have committed some of them meanwhile: the
+   * unique index skips those, and a new statement reads them back (it sees the other commit).
+   */
+  async #insertFresh(
     client: pg.PoolClient,
     tenantId: string,
     events: readonly NewUsageEvent[],
-    candidates: readonly NewUsageEvent[],
+    fresh: readonly NewUsageEvent[],
+    stored: Map<string, BillableFields>,
   ): Promise<InsertUsageEventsResult> {
     const inserted = await client.query<{ idempotency_key: string }>({
       name: 'bearlumen_insert_events',
       text: INSERT_EVENTS_SQL,
       values: [
         tenantId,
-        candidates.map((e) => e.id),
-        candidates.map((e) => e.idempotencyKey),
-        candidates.map((e) => e.eventType),
-        candidates.map((e) => e.metricName),
-        candidates.map((e) => e.quantity),
-        candidates.map((e) => e.subscriptionId),
-        candidates.map((e) => e.timestampMs),
-        candidates.map((e) => e.receivedAtMs),
-        candidates.map((e) => e.metadataJson),
-        candidates.map((e) => e.agentId),
-        candidates.map((e) => e.workflowId),
-        candidates.map((e) => e.tokenKind),
-        candidates.map((e) => e.costNanoUsd),
-        candidates.map((e) => e.priced),
-        candidates.map((e) => e.priceSource),
+        fresh.map((e) => e.id),
+        fresh.map((e) => e.idempotencyKey),
+        fresh.map((e) => e.eventType),
+        fresh.map((e) => e.metricName),
+        fresh.map((e) => e.quantity),
+        fresh.map((e) => e.subscriptionId),
+        fresh.map((e) => e.timestampMs),
+        fresh.map((e) => e.receivedAtMs),
+        fresh.map((e) => e.metadataJson),
+        fresh.map((e) => e.agentId),
+        fresh.map((e) => e.workflowId),
+        fresh.map((e) => e.tokenKind),
+        fresh.map((e) => e.costNanoUsd),
+        fresh.map((e) => e.priced),
+        fresh.map((e) => e.priceSource),
       ],
     });
-    // What the store holds for each key after this statement: our own row, or the one that was
-    // already there (possibly committed a moment ago by another replica — this new statement sees it).
-    const stored = new Map<string, BillableFields>();
     const insertedKeys = new Set(inserted.rows.map((r) => r.idempotency_key));
-    for (const e of candidates) if (insertedKeys.has(e.idempotencyKey)) stored.set(e.idempotencyKey, e);
-    if (insertedKeys.size < candidates.length) {
-      const missing = candidates.filter((e) => !insertedKeys.has(e.idempotencyKey)).map((e) => e.idempotencyKey);
-      const rows = await client.query<StoredEventRow>({ name: 'bearlumen_stored_events', text: STORED_EVENTS_SQL, values: [tenantId, missing] });
-      for (const r of rows.rows) {
-        stored.set(r.idempotency_key, {
-          id: r.id,
-          eventType: r.event_type,
-          metricName: r.metric_name,
-          quantity: r.quantity,
-          subscriptionId: r.subscription_id,
-        });
-      }
+    for (const e of fresh) if (insertedKeys.has(e.idempotencyKey)) stored.set(e.idempotencyKey, e);
+    if (insertedKeys.size < fresh.length) {
+      const raced = fresh.filter((e) => !insertedKeys.has(e.idempotencyKey)).map((e) => e.idempotencyKey);
+      for (const [key, row] of await readStored(client, tenantId, raced)) stored.set(key, row);
     }
-
-    const results: { eventId: string; recorded: boolean }[] = new Array(events.length);
-    const conflicts: Conflict[] = [];
-    const recordedNow = new Set<string>();
-    events.forEach((e, index) => {
-      const existing = stored.get(e.idempotencyKey);
-      // Usage events are never deleted, so a key the insert skipped is always readable here.
-      if (existing === undefined) throw new Error(`usage event with idempotency key ${JSON.stringify(e.idempotencyKey)} vanished during insert`);
-      if (insertedKeys.has(e.idempotencyKey) && !recordedNow.has(e.idempotencyKey)) {
-        recordedNow.add(e.idempotencyKey);
-        results[index] = { eventId: e.id, recorded: true };
-      } else if (sameBillable(existing, e)) {
-        results[index] = { eventId: existing.id, recorded: false };
-      } else {
-        conflicts.push({ index, idempotencyKey: e.idempotencyKey, existingEventId: existing.id });
-      }
-    });
-    // A conflicting call is rolled back by withTransaction (ok: false): nothing written.
-    if (conflicts.length > 0) return { ok: false, conflicts };
-    return { ok: true, results, recordedCount: recordedNow.size };
+    // A conflict with what another replica just stored: withTransaction rolls back (ok: false).
+    return resolve(events, stored, insertedKeys);
   }
-
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {
     const { sql, params } = whereOf(tenantId, filter);
     const total = await this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM usage_events WHERE ${sql}`, params);
