@@ -16,6 +16,7 @@ import {
 } from '../protocol/limits';
 import type { ErrorCode } from '../protocol/error-codes';
 import { describeValue } from './errors';
+import { compactJsonOf } from './metadata';
 
 /** An event that passed every rule; `metadata` has agent_id / workflow_id folded in. */
 export interface ValidEvent {
@@ -157,7 +158,8 @@ export function validateEvent(input: unknown, nowMs: number): ValidEvent | Event
   if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
     return problem('metadata_invalid', 'metadata.cost', `metadata.cost must be a finite number of USD >= 0 (got ${describeValue(cost)})`);
   }
-  const metadataJson = metadata === undefined ? '{}' : JSON.stringify(metadata);
+  const metadataJson = metadata === undefined ? '{}' : compactJsonOf(metadata);
+  if (metadataJson === null) return problem('metadata_invalid', 'metadata', 'metadata is nested too deeply');
   if (metadataJson.length > MAX_METADATA_BYTES / 3 && Buffer.byteLength(metadataJson, 'utf8') > MAX_METADATA_BYTES) {
     return problem('metadata_too_large', 'metadata', `metadata must be at most ${MAX_METADATA_BYTES} bytes as compact UTF-8 JSON`);
   }
