@@ -4,12 +4,13 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { MAX_BODY_BYTES } from '../protocol/limits';
+import { MAX_BODY_BYTES, MAX_ID_LENGTH } from '../protocol/limits';
 import { ROUTES } from '../protocol/routes';
 import { Authenticator } from './auth';
 import { installBodyHandling } from './body';
 import type { RouteContext } from './context';
-import { installErrorHandlers } from './error-handler';
+import { installErrorHandlers, sendApiError } from './error-handler';
+import { ApiError } from './errors';
 import { newId } from './ids';
 import { Pricer } from './pricing';
 import { installRequestIdempotency } from './request-idempotency';
@@ -69,7 +70,15 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
     bodyLimit: MAX_BODY_BYTES,
     genReqId: () => newId('req_'),
     requestIdHeader: false,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path parameters are ids of at most MAX_ID_LENGTH characters (fastify's default cap is 100).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_ID_LENGTH },
+    // Router-level refusals (a malformed URL, an over-long path parameter) skip the hooks and the error
+    // handler; without this they answer fastify's own body, with no requestId (found by server-fuzz).
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `A path parameter is longer than ${MAX_ID_LENGTH} characters` : 'The URL is malformed';
+      return sendApiError(reply, new ApiError('parameter_invalid', message), request.id);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
