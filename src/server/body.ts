@@ -29,8 +29,17 @@ export function installBodyHandling(app: FastifyInstance): void {
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   // JSON only: every other content type (text/plain included) is answered with 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  // Read as bytes and decode strictly: decoding as a string would silently turn invalid UTF-8 into U+FFFD
+  // and store text the client never sent (found by test/property/server-fuzz.test.ts).
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = typeof body === 'string' ? body : utf8.decode(body);
+    } catch (error) {
+      done(new ApiError('invalid_json', `Request body is not valid UTF-8 (${error instanceof Error ? error.name : 'decode error'})`), undefined);
+      return;
+    }
     // POSTs without a body (cancel, deactivate) may still carry Content-Type: application/json.
     if (text.trim() === '') {
       done(null, undefined);
