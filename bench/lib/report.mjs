@@ -53,6 +53,15 @@ export function renderReport({ results, meta }) {
     pass: null,
   });
 
+  const cpuOurs = med('burst:ours:tuned', 'cpuNsPerCall');
+  push({
+    ...sdkRow('(1c) same loop, process CPU time per call (all threads), µs: less sensitive to a busy machine', 'burst', 'cpuNsPerCall', 1e-3, 2),
+    ceiling: '—',
+    ratio: `posthog/ours ${fmt(med('burst:posthog:tuned', 'cpuNsPerCall') / cpuOurs)}×`,
+    target: '—',
+    pass: null,
+  });
+
   // 2. end to end
   const e2eOurs = med('burst:ours:tuned', 'eventsPerSec');
   const e2ePh = med('burst:posthog:tuned', 'eventsPerSec');
