@@ -46,6 +46,7 @@ export default defineConfig({
       ...postgresProjects,
       { resolve: { alias }, test: { name: 'fault', include: ['test/fault/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 30_000 } },
       { resolve: { alias }, test: { name: 'property', include: ['test/property/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 30_000 } },
+      { resolve: { alias }, test: { name: 'security', include: ['test/security/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 30_000 } },
       { resolve: { alias }, test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 60_000 } },
       {
         resolve: { alias },
