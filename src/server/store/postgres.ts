@@ -112,6 +112,11 @@ export class PostgresStore extends PostgresUsage implements Store {
     return rows[0]?.n ?? 0;
   }
 
+  async revokeApiKey(keyHash: string): Promise<boolean> {
+    const result = await this.pool.query('DELETE FROM api_keys WHERE key_hash = $1', [keyHash]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async createEndUser(tenantId: string, input: NewEndUser): Promise<EndUser | 'external_id_taken'> {
     const now = iso(input.nowMs);
     const { rows } = await this.pool.query<EndUserRow>(

@@ -86,6 +86,10 @@ export class SqliteStore extends SqliteUsage implements Store {
     return (this.stmt('SELECT COUNT(*) AS n FROM api_keys').get() as { n: number }).n;
   }
 
+  async revokeApiKey(keyHash: string): Promise<boolean> {
+    return this.stmt('DELETE FROM api_keys WHERE key_hash = ?').run(keyHash).changes > 0;
+  }
+
   async createEndUser(tenantId: string, input: NewEndUser): Promise<EndUser | 'external_id_taken'> {
     const now = iso(input.nowMs);
     const result = this.stmt(

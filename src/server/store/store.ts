@@ -224,6 +224,12 @@ export interface Store {
   findTenantByKeyHash(keyHash: string): Promise<Tenant | null>;
   /** Number of API keys in the store (the CLI creates a development key when it is 0). */
   countApiKeys(): Promise<number>;
+  /**
+   * Revoke the key with this SHA-256 hex digest: it is deleted, so `findTenantByKeyHash` no longer
+   * finds it. Returns false when no such key exists. Servers stop accepting it within their key
+   * cache lifetime (see `auth.ts`).
+   */
+  revokeApiKey(keyHash: string): Promise<boolean>;
 
   // End users
   /** Insert an end user; returns `'external_id_taken'` if the tenant already has that externalId. */
