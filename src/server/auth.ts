@@ -29,7 +29,13 @@ export async function createApiKey(store: Store, tenantName: string, mode: 'live
   return key;
 }
 
-const CACHE_TTL_MS = 30_000;
+/**
+ * How long a resolved key is trusted without asking the store. Revocation (`store.revokeApiKey`, possibly
+ * by another process or replica) takes effect once this passes, so it is kept short: at 30 s a revoked key
+ * kept working for half a minute (found by test/security/auth-and-storage.test.ts), while 1 s still
+ * spares the store all but one lookup per key per second under ingest load.
+ */
+const CACHE_TTL_MS = 1_000;
 const CACHE_MAX = 1_000;
 
 /** Resolves bearer keys to tenants, with a small bounded cache so ingest does not hit the store per request. */
