@@ -185,4 +185,23 @@ describe('Idempotency-Key on create POSTs', () => {
     const bad = await api.post('/v1/end-users', { externalId: 'idem-6' }, { 'idempotency-key': 'x'.repeat(256) });
     expect(bad.error).toMatchObject({ code: 'parameter_invalid', param: 'Idempotency-Key' });
   });
+
+  it('forgets a key after 24 hours: the same key then runs a new request', async () => {
+    let clock = Date.parse('2026-06-15T12:00:00Z');
+    const timed = await startServer({ now: () => clock });
+    try {
+      const t = clientFor(timed);
+      const headers = { 'idempotency-key': 'ttl-key' };
+      expect((await t.post('/v1/end-users', { externalId: 'ttl-1' }, headers)).status).toBe(201);
+      clock += 24 * 3_600_000 - 1;
+      expect((await t.post('/v1/end-users', { externalId: 'ttl-2' }, headers)).status).toBe(422);
+      clock += 1;
+      const fresh = await t.post<EndUserResponse>('/v1/end-users', { externalId: 'ttl-2' }, headers);
+      expect(fresh.status).toBe(201);
+      expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+      expect(fresh.body.endUser.externalId).toBe('ttl-2');
+    } finally {
+      await timed.close();
+    }
+  });
 });
