@@ -2,7 +2,8 @@
 // `node bench/profile.mjs` (after `npm run build`): CPU profiles (node --cpu-prof) of
 //   record  — the record path alone (client.usage.record × N, nothing sent),
 //   send    — record + batch encoding + sending to the counting sink (producer yielding every 1000),
-//   ingest  — our server process while it ingests batches of 1000 (new, then duplicates),
+//   ingest  — our server process while it ingests batches of 1000 (new, then duplicates;
+//             `ingest-new`: new only),
 // summarized by function with src/ locations into bench/results/profiles/SUMMARY.md.
 //   node bench/profile.mjs [--only record,send,ingest] [--n 200000]
 import { spawnSync } from 'node:child_process';
@@ -21,8 +22,9 @@ const TARGETS = {
   record: { script: 'record-only.mjs', args: { sdk: 'ours', n }, profile: 'main' },
   send: { script: 'e2e.mjs', args: { sdk: 'ours', config: 'tuned', n, yieldEvery: 1000 }, profile: 'main' },
   ingest: { script: 'server-ingest.mjs', args: { n }, profile: 'server' },
+  'ingest-new': { script: 'server-ingest.mjs', args: { n, replay: false }, profile: 'server' },
 };
-const chosen = opts.only ? opts.only.split(',') : Object.keys(TARGETS);
+const chosen = opts.only ? opts.only.split(',') : ['record', 'send', 'ingest'];
 const sections = [];
 for (const name of chosen) {
   const target = TARGETS[name];

@@ -32,6 +32,7 @@ async function close() {
 
 process.on('message', (msg) => {
   if (msg?.cmd === 'close') void close();
+  else if (msg?.cmd === 'cpu') process.send?.({ type: 'cpu', id: msg.id, cpu: process.cpuUsage() });
 });
 process.on('disconnect', () => void close());
 process.send?.({ type: 'ready', url: `http://127.0.0.1:${port}`, apiKey });

@@ -23,9 +23,23 @@ export async function startOurServer(execArgv = (process.env.BENCH_SERVER_FLAGS 
       }
     });
   });
+  let seq = 0;
   return {
     url,
     apiKey,
+    /** The server process's CPU time so far (user + system, all threads), µs. */
+    cpuMicros() {
+      const id = ++seq;
+      return new Promise((resolve) => {
+        const onMessage = (msg) => {
+          if (msg?.type !== 'cpu' || msg.id !== id) return;
+          child.off('message', onMessage);
+          resolve(msg.cpu.user + msg.cpu.system);
+        };
+        child.on('message', onMessage);
+        child.send({ cmd: 'cpu', id });
+      });
+    },
     /** Events stored, from the public summary endpoint. */
     async totalEvents() {
       const res = await request(`${url}/v1/usage/summary`, { headers: { authorization: `Bearer ${apiKey}` } });
