@@ -67,9 +67,18 @@ async function serve(argv: string[]): Promise<void> {
   const dbPath = values.db ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH;
 
   const store = await server.createStore(storeChoice(values.db, dbPath));
+  let app: Awaited<ReturnType<ServerModule['createServer']>> | undefined;
+  try {
+    app = await server.createServer({ store, logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' } });
+    await app.listen({ host, port });
+  } catch (error) {
+    // E.g. the port is taken or the price file is invalid: release the database (a PostgreSQL
+    // pool would otherwise keep the process alive) and report.
+    await (app === undefined ? store.close() : app.close());
+    throw error;
+  }
+  // Only once listening, so a failed start never creates a key nobody was shown.
   const devKey = (await store.countApiKeys()) === 0 ? await server.createApiKey(store, 'default') : null;
-  const app = await server.createServer({ store, logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' } });
-  await app.listen({ host, port });
   const address = app.server.address();
   const actualPort = address !== null && typeof address === 'object' ? address.port : port;
   const url = urlOf(host, actualPort);

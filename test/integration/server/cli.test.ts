@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,30 @@ describe('bearlumen serve', () => {
       second.child.kill('SIGINT');
     }
     expect(await second.exited).toBe(0);
+  });
+});
+
+describe('bearlumen serve on a taken port', () => {
+  it('exits 1 and creates no key, so the next start still shows the development key', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    const db = join(dir, 'taken.db');
+    try {
+      const res = await run(['serve', '--port', String(port), '--db', db]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('EADDRINUSE');
+      expect(res.stdout).not.toContain('BEARLUMEN_API_KEY');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+    const next = await startServe(['--port', '0', '--db', db]);
+    try {
+      expect(next.key).toMatch(/^bl_test_/);
+    } finally {
+      next.child.kill('SIGTERM');
+    }
+    expect(await next.exited).toBe(0);
   });
 });
 
