@@ -77,6 +77,13 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #isClosed = false;
   #shutdown: Promise<ShutdownReport> | undefined;
   #unregisterExit: (() => void) | undefined;
+  /**
+   * Without the exit hook nothing drains the buffer when the loop empties, so the flush timer stays
+   * ref'd while events wait: an awaited `record()` then settles instead of the process ending with the
+   * promise pending (exit code 13). It is armed only while the buffer holds events, so an idle client
+   * still never keeps the process alive, and it waits at most `flushIntervalMs`.
+   */
+  readonly #isTimerRefd: boolean;
 
   constructor({ transport, logger, options, handleExit, now = Date.now, random = Math.random }: PipelineDeps) {
     this.#options = options;
@@ -89,6 +96,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     const { maxRetryDurationMs } = options;
     this.#deliver = createBatchSender({ transport, gate: this.#gate, ledger: this.#ledger, observers: this.#observers, logger, maxRetryDurationMs, now });
     this.#stamp = createEventStamper(now);
+    this.#isTimerRefd = !handleExit;
     if (handleExit) this.#unregisterExit = registerExitHook(this);
   }
 
@@ -190,7 +198,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
         this.#timer = undefined;
         if (this.#buffer.length > 0) this.#cut();
       }, this.#options.flushIntervalMs);
-      this.#timer.unref();
+      if (!this.#isTimerRefd) this.#timer.unref();
     }
   }
 

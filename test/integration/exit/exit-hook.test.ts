@@ -129,4 +129,12 @@ describe('exit hook (child processes)', () => {
     expect(result.stdout).toContain('"recorded":true');
     expect(await stored(agent)).toBe(1);
   });
+
+  it('with handleExit: false, an awaited record() still settles: buffered events keep the process alive until their batch is sent', async () => {
+    const agent = `awaited-${++run}`;
+    const result = await runFixture({ BL_MODE: 'awaited', BL_AGENT: agent });
+    expect(result).toMatchObject({ code: 0, signal: null, wasKilled: false });
+    expect(result.stdout).toContain('"recorded":true');
+    expect(await stored(agent)).toBe(1);
+  });
 });
