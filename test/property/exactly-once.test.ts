@@ -7,7 +7,8 @@
  * - every event not stored is accounted for in the shutdown report (`failed`: the server refused it
  *   because its key was already used for another quantity), nothing is dropped or left unsent.
  *
- * One server and one proxy per run; every schedule gets its own tenant. Seeded and reproducible:
+ * One server and one proxy per run (SQLite, then PostgreSQL when a database URL is set); every
+ * schedule gets its own tenant. Seeded and reproducible:
  * fast-check prints the seed and path of a failing schedule; replay it with
  * BEARLUMEN_PROPERTY_SEED=<seed> [BEARLUMEN_PROPERTY_PATH=<path>]. BEARLUMEN_PROPERTY_RUNS sets the
  * number of schedules (default 200).
@@ -24,15 +25,19 @@ import {
   type UsageRecordInput,
   type UsageRecordResponse,
 } from '@bearlumen/node-sdk';
+import { createApiKey, createServer, createStore, type Store } from '@bearlumen/node-sdk/server';
 import { ROUTES } from '../../src/protocol/routes';
 import { startChaosProxy, type ChaosAction, type ChaosProxy } from '../helpers/chaos-proxy';
-import { startServer, type StartedServer } from '../helpers/start-server';
+import { createTestSchema, hasPostgres } from '../helpers/postgres-database';
+import { startServer } from '../helpers/start-server';
 import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
 
 const RUNS = Number(process.env['BEARLUMEN_PROPERTY_RUNS'] ?? 200);
 // Chosen here (not by fast-check) so the figures line can print it for passing runs too.
 const SEED = Number(process.env['BEARLUMEN_PROPERTY_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const PATH = process.env['BEARLUMEN_PROPERTY_PATH'];
+/** Schedules on PostgreSQL (when a database URL is set): fewer, its ingest path is what differs. */
+const PG_RUNS = Number(process.env['BEARLUMEN_PROPERTY_PG_RUNS'] ?? 60);
 /** Per-attempt client timeout; stalls are set just past it, so each costs little. */
 const TIMEOUT_MS = 120;
 
@@ -101,19 +106,38 @@ const scheduleArb = fc.record({
 
 type Schedule = typeof scheduleArb extends fc.Arbitrary<infer T> ? T : never;
 
-let server: StartedServer;
+/** The server under test: the in-process SQLite one, or the same app on a PostgreSQL schema. */
+interface Target {
+  url: string;
+  store: Store;
+  createKey(tenant: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+let server: Target;
 let proxy: ChaosProxy;
 let scheduleNo = 0;
 const figures = { schedules: 0, events: 0, stored: 0, duplicates: 0, refused: 0, faults: 0, requests: 0 };
 
-beforeAll(async () => {
-  server = await startServer();
-  proxy = await startChaosProxy(server.url);
-});
+async function startPostgresTarget(): Promise<Target> {
+  const schema = await createTestSchema('exactly_once');
+  const store = await createStore({ databaseUrl: schema.url, poolSize: 4 });
+  const app = await createServer({ store, prices: '' });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    store,
+    createKey: (tenant) => createApiKey(store, tenant),
+    async close() {
+      await app.close();
+      await schema.drop();
+    },
+  };
+}
 
-afterAll(async () => {
-  await proxy?.close();
-  await server?.close();
+afterAll(() => {
   // One line for the report: what the property exercised.
   process.stdout.write(`exactly-once property: ${JSON.stringify({ seed: SEED, ...figures, lost: 0, doubleCounted: 0 })}\n`);
 });
@@ -276,16 +300,48 @@ async function runSchedule({ ops, faults, batching }: Schedule): Promise<void> {
   figures.requests += proxy.log.length;
 }
 
-describe('property: exactly once under faults', () => {
+function runProperty(runs: number): Promise<void> {
+  return fc.assert(fc.asyncProperty(scheduleArb, runSchedule), {
+    numRuns: runs,
+    seed: SEED,
+    ...(PATH === undefined ? {} : { path: PATH }),
+    // Shrinking replays schedules against the same server; bound it so a failure still reports quickly.
+    interruptAfterTimeLimit: 150_000,
+    markInterruptAsFailure: true,
+  });
+}
+
+describe('property: exactly once under faults (SQLite)', () => {
+  beforeAll(async () => {
+    server = await startServer();
+    proxy = await startChaosProxy(server.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await server?.close();
+  });
+
   it(`every recorded event is stored exactly once, or refused and reported (${RUNS} schedules)`, async () => {
-    await fc.assert(fc.asyncProperty(scheduleArb, runSchedule), {
-      numRuns: RUNS,
-      seed: SEED,
-      ...(PATH === undefined ? {} : { path: PATH }),
-      // Shrinking replays schedules against the same server; bound it so a failure still reports quickly.
-      interruptAfterTimeLimit: 150_000,
-      markInterruptAsFailure: true,
-    });
-    expect(figures.schedules).toBeGreaterThanOrEqual(RUNS);
+    const before = figures.schedules;
+    await runProperty(RUNS);
+    expect(figures.schedules - before).toBeGreaterThanOrEqual(RUNS);
+  });
+});
+
+/** The PostgreSQL store has its own ingest path (INSERT … ON CONFLICT DO NOTHING): the same property there. */
+describe.skipIf(!hasPostgres())('property: exactly once under faults (PostgreSQL)', () => {
+  beforeAll(async () => {
+    server = await startPostgresTarget();
+    proxy = await startChaosProxy(server.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await server?.close();
+  });
+
+  it(`every recorded event is stored exactly once, or refused and reported (${PG_RUNS} schedules)`, async () => {
+    const before = figures.schedules;
+    await runProperty(PG_RUNS);
+    expect(figures.schedules - before).toBeGreaterThanOrEqual(PG_RUNS);
   });
 });
