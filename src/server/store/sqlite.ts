@@ -29,6 +29,8 @@ import {
 export const DEFAULT_SQLITE_PATH = '.bearlumen/bearlumen.db';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+/** Expired `Idempotency-Key` rows are deleted once per this many claims. */
+const PURGE_EVERY_CLAIMS = 500;
 
 /** Apply every migration newer than the database's `user_version`, each in its own transaction. */
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[]): void {
@@ -45,6 +47,7 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
 /** Store on SQLite. Construct with `SqliteStore.open(path)`. */
 export class SqliteStore extends SqliteUsage implements Store {
   readonly kind = 'sqlite' as const;
+  #claimsSincePurge = 0;
 
   /**
    * Open (creating if needed) the database at `path` and migrate it.
@@ -235,6 +238,13 @@ export class SqliteStore extends SqliteUsage implements Store {
   }
 
   async claimRequestKey(tenantId: string, key: string, fingerprint: string, nowMs: number, ttlMs: number): Promise<IdempotencyClaim> {
+    // Expired keys would otherwise stay forever (each create POST may bring a new one): purge them
+    // now and then, which keeps the table at about one TTL's worth of keys.
+    this.#claimsSincePurge += 1;
+    if (this.#claimsSincePurge >= PURGE_EVERY_CLAIMS) {
+      this.#claimsSincePurge = 0;
+      this.stmt('DELETE FROM request_keys WHERE created_at <= ?').run(nowMs - ttlMs);
+    }
     return this.db.transaction((): IdempotencyClaim => {
       const row = this.stmt('SELECT fingerprint, created_at, status_code, body FROM request_keys WHERE tenant_id = ? AND key = ?').get(
         tenantId,

@@ -284,6 +284,7 @@ export interface Store {
   /**
    * Claim `key` for a request with this fingerprint. Keys older than `ttlMs` are forgotten first,
    * and a claim still in progress after `CLAIM_ABANDONED_MS` (a crashed replica) may be taken over.
+   * Engines also delete expired keys from time to time, so the table holds about one TTL of keys.
    * Atomic: of two concurrent claims, one gets `claimed` and the other `in_progress`.
    */
   claimRequestKey(tenantId: string, key: string, fingerprint: string, nowMs: number, ttlMs: number): Promise<IdempotencyClaim>;
