@@ -16,8 +16,8 @@ export const IdString = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
 
 /** `limit` of list queries: 1–1000, default 100. */
 export const LimitParam = Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT });
-/** `offset` of list queries: ≥ 0, default 0. */
-export const OffsetParam = Type.Integer({ minimum: 0, default: 0 });
+/** `offset` of list queries: ≥ 0 (and a safe integer, which every engine can bind), default 0. */
+export const OffsetParam = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 });
 
 /** `:id` path parameter. */
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH }) });

@@ -119,6 +119,7 @@ describe('end users: list and pagination', () => {
     ['limit=abc', 'limit'],
     ['limit=1.5', 'limit'],
     ['offset=-1', 'offset'],
+    ['offset=100000000000000000000', 'offset'],
     ['status=GONE', 'status'],
     ['bogus=1', 'bogus'],
   ])('?%s → 400 naming %s', async (query, param) => {
