@@ -52,6 +52,8 @@ const KNOWN_FIELDS = new Set([
   'workflow_id',
 ]);
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+/** Largest `metadata.cost`: its nano-USD must stay a safe integer (about 9 million USD per event). */
+const MAX_EVENT_COST_USD = Math.floor(Number.MAX_SAFE_INTEGER / 1e9);
 /** RFC 3339 date-time with a mandatory offset. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -155,8 +157,12 @@ export function validateEvent(input: unknown, nowMs: number): ValidEvent | Event
     }
   }
   const cost = metadata?.['cost'];
-  if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
-    return problem('metadata_invalid', 'metadata.cost', `metadata.cost must be a finite number of USD >= 0 (got ${describeValue(cost)})`);
+  if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0 || cost > MAX_EVENT_COST_USD)) {
+    return problem(
+      'metadata_invalid',
+      'metadata.cost',
+      `metadata.cost must be a number of USD from 0 to ${MAX_EVENT_COST_USD} (got ${describeValue(cost)})`,
+    );
   }
   const metadataJson = metadata === undefined ? '{}' : compactJsonOf(metadata);
   if (metadataJson === null) return problem('metadata_invalid', 'metadata', 'metadata is nested too deeply');

@@ -17,6 +17,9 @@ import type {
   UsageSummaryTotals,
 } from './store';
 
+// Cost sums use TOTAL (a double), not SUM: SUM of integers raises "integer overflow" past 2^63,
+// which a tenant could reach with huge metadata.cost values and so break its own reports. Below
+// 2^53 nano-USD (about 9 million USD per group) the double sum is still exact.
 const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
 /** Column per dimension; a fixed map, so no user input ever reaches the SQL text. */
 const DIMENSION_COLUMN: Record<AttributionDimension, string> = { agent_id: 'agent_id', workflow_id: 'workflow_id' };
@@ -86,7 +89,7 @@ export class SqliteUsage {
     const bucket = window === null ? 'NULL' : `(ts / ${WINDOW_MS[window]}) * ${WINDOW_MS[window]}`;
     const rows = this.stmt(
       `SELECT metric_name AS metricName, ${bucket} AS windowStartMs, TOTAL(quantity) AS totalQuantity, COUNT(*) AS eventCount,
-         MIN(quantity) AS minQuantity, MAX(quantity) AS maxQuantity, SUM(cost_nano) AS costNanoUsd
+         MIN(quantity) AS minQuantity, MAX(quantity) AS maxQuantity, TOTAL(cost_nano) AS costNanoUsd
        FROM usage_events WHERE ${sql} GROUP BY metric_name, windowStartMs ORDER BY metric_name, windowStartMs`,
     ).all(...params) as UsageAggregateRow[];
     return rows;
@@ -100,7 +103,7 @@ export class SqliteUsage {
          TOTAL(CASE token_kind WHEN 'output' THEN quantity END) AS outputTokens,
          TOTAL(CASE token_kind WHEN 'cache_read' THEN quantity END) AS cacheReadTokens,
          TOTAL(CASE token_kind WHEN 'cache_write' THEN quantity END) AS cacheWriteTokens,
-         COALESCE(SUM(cost_nano), 0) AS costNanoUsd,
+         TOTAL(cost_nano) AS costNanoUsd,
          COALESCE(SUM(1 - priced), 0) AS unpricedEventCount
        FROM usage_events WHERE ${sql}`,
     ).get(...params) as Omit<UsageSummaryTotals, 'metrics'>;
@@ -115,7 +118,7 @@ export class SqliteUsage {
     const { sql, params } = whereOf(tenantId, filter);
     const column = DIMENSION_COLUMN[dimension];
     return this.stmt(
-      `SELECT ${column} AS value, COALESCE(SUM(cost_nano), 0) AS costNanoUsd,
+      `SELECT ${column} AS value, TOTAL(cost_nano) AS costNanoUsd,
          TOTAL(CASE token_kind WHEN 'input' THEN quantity END) AS inputTokens,
          TOTAL(CASE token_kind WHEN 'output' THEN quantity END) AS outputTokens,
          COUNT(*) AS eventCount, COALESCE(SUM(1 - priced), 0) AS unpricedEventCount

@@ -54,6 +54,7 @@ describe('POST /v1/usage/events: validation names the field and never answers 5x
     [{ metadata: { blob: 'é'.repeat(5200) } }, 'metadata_too_large', 'metadata'],
     [{ metadata: { cost: 'free' } }, 'metadata_invalid', 'metadata.cost'],
     [{ metadata: { cost: -0.5 } }, 'metadata_invalid', 'metadata.cost'],
+    [{ metadata: { cost: 1e300 } }, 'metadata_invalid', 'metadata.cost'],
     [{ metadata: { agent_id: 5 } }, 'metadata_invalid', 'metadata.agent_id'],
     [{ agent_id: '' }, 'parameter_invalid', 'agent_id'],
     [{ workflow_id: 'w'.repeat(256) }, 'parameter_invalid', 'workflow_id'],
