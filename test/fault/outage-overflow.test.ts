@@ -66,4 +66,41 @@ describe('fault: outage with a steady producer', () => {
     if (store === null) throw new Error('server not running');
     await expectExactlyOnce(store, server.apiKey, accepted);
   });
+
+  it("overflow: 'block' holds producers back instead: nothing refused, nothing over the bound, all delivered once", async () => {
+    const MAX = 30;
+    const apiKey = await server.createKey('overflow-block');
+    const client = fastClient(server.url, apiKey, { maxBatchSize: 10, flushIntervalMs: 5, retryMaxMs: 100, maxBufferedEvents: MAX, overflow: 'block' });
+    const recorded: Recorded[] = [];
+    let peakHeld = 0;
+    // 50 producers that each await their own record(): backpressure, as a stream writer would see it.
+    const producers = Array.from({ length: 50 }, async (_, w) => {
+      for (let i = 0; i < 40; i++) {
+        const marker = `blk-${w}-${i}`;
+        const promise = client.usage.record({ eventType: 'fault_test', metricName: 'requests', quantity: 2, metadata: { n: marker } });
+        recorded.push({ marker, quantity: 2, promise });
+        const { buffered, inFlight } = client.stats();
+        peakHeld = Math.max(peakHeld, buffered + inFlight);
+        await promise;
+      }
+    });
+    await sleep(50);
+    await server.stop();
+    const atStop = recorded.length;
+    await sleep(600);
+    const whileDown = recorded.length - atStop;
+    await server.start();
+    await Promise.all(producers);
+    const report = await client.shutdown();
+
+    // While the server was down, at most one waiting record() per producer could be added.
+    expect(whileDown).toBeLessThanOrEqual(50);
+    expect(peakHeld).toBeLessThanOrEqual(MAX);
+    expect(report).toMatchObject({ failed: 0, dropped: 0, unsent: [] });
+    expect(report.delivered + report.duplicates).toBe(recorded.length);
+    expect(recorded.length).toBe(2000);
+    const store = server.store;
+    if (store === null) throw new Error('server not running');
+    await expectExactlyOnce(store, apiKey, recorded);
+  });
 });
