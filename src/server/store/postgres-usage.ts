@@ -42,9 +42,8 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::te
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 RETURNING idempotency_key`;
 
-const STORED_EVENTS_SQL = `
-SELECT id, idempotency_key, event_type, metric_name, quantity, subscription_id
-FROM usage_events WHERE tenant_id = $1 AND idempotency_key = ANY($2::text[])`;
+/** Through a function that pins the unique-index plan (see the migration for why). */
+const STORED_EVENTS_SQL = 'SELECT id, idempotency_key, event_type, metric_name, quantity, subscription_id FROM bearlumen_stored_events($1, $2::text[])';
 
 /** The billable fields of an event: what decides whether a repeated key is a duplicate or a conflict. */
 interface BillableFields {

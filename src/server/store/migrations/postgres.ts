@@ -93,6 +93,18 @@ CREATE TABLE request_keys (
   PRIMARY KEY (tenant_id, key)
 );
 
+-- Which of a batch's keys are stored (ingest reads this before inserting). A function, so that the
+-- plan can be pinned: until autovacuum first analyses the table there are no statistics, and the
+-- planner then guesses that "key = ANY(1000 keys)" matches most rows and scans the whole table on
+-- every batch (measured: 300 ms per batch at 60k rows instead of 2 ms). The unique index is always
+-- the right access path for this lookup.
+CREATE FUNCTION bearlumen_stored_events(p_tenant TEXT, p_keys TEXT[])
+RETURNS TABLE (id TEXT, idempotency_key TEXT, event_type TEXT, metric_name TEXT, quantity DOUBLE PRECISION, subscription_id TEXT)
+LANGUAGE sql STABLE SET enable_seqscan = off AS $$
+  SELECT e.id, e.idempotency_key, e.event_type, e.metric_name, e.quantity, e.subscription_id
+  FROM usage_events e WHERE e.tenant_id = p_tenant AND e.idempotency_key = ANY(p_keys)
+$$;
+
 -- Float sums must equal SQLite's to the last bit. SQLite (>= 3.43) sums REAL values with
 -- Kahan-Babuska-Neumaier compensation; Postgres' sum(float8) adds naively and differs in the last
 -- digits for most fractional inputs (measured: 61 % of random sums differ, 0 % with this aggregate).
