@@ -36,10 +36,21 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Fingerprint of a request: method, path and canonical body. */
-export function requestFingerprint(request: FastifyRequest): string {
+/**
+ * Fingerprint of a request: method, path and canonical body.
+ * @throws {ApiError} 400 `parameter_invalid` for a body nested too deeply to serialise.
+ */
+export function requestFingerprint(request: Pick<FastifyRequest, 'method' | 'url' | 'body'>): string {
   const path = request.url.split('?')[0] ?? '';
-  return createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body ?? null)}`).digest('hex');
+  let body: string;
+  try {
+    body = canonicalJson(request.body ?? null);
+  } catch (error) {
+    // Recursion past the stack limit: such a body is refused anyway, so refuse it here as a 400.
+    if (error instanceof RangeError) throw new ApiError('parameter_invalid', 'Request body is nested too deeply');
+    throw error;
+  }
+  return createHash('sha256').update(`${request.method} ${path}\n${body}`).digest('hex');
 }
 
 /** Install the hooks. `tenantOf` reads the authenticated tenant id of a request. */

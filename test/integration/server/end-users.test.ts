@@ -157,12 +157,21 @@ describe('Idempotency-Key on create POSTs', () => {
     const { requestFingerprint } = await import('../../../src/server/request-idempotency');
     expect(tenant).not.toBeNull();
     // Claim the key exactly as a running request would (same fingerprint), then send the request.
-    const probe = { method: 'POST', url: '/v1/end-users', body: { externalId: 'idem-3' } } as Parameters<typeof requestFingerprint>[0];
+    const probe = { method: 'POST', url: '/v1/end-users', body: { externalId: 'idem-3' } };
     await server.store.claimRequestKey(tenant?.id ?? '', 'in-flight', requestFingerprint(probe), Date.now(), 86_400_000);
     const res = await api.post('/v1/end-users', { externalId: 'idem-3' }, { 'idempotency-key': 'in-flight' });
     expect(res.status).toBe(409);
     expect(res.error?.code).toBe('idempotency_request_in_progress');
     expect(res.headers['retry-after']).toBe('1');
+  });
+
+  it('a body nested too deeply to fingerprint is a 400, not a 5xx', async () => {
+    const depth = 200_000;
+    const deep = `{"externalId":"deep","metadata":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+    const res = await api.post('/v1/end-users', deep, { 'idempotency-key': 'deep-body' });
+    expect(res.status).toBe(400);
+    // Nothing was claimed: the key is still free for a proper request.
+    expect((await api.post('/v1/end-users', { externalId: 'deep' }, { 'idempotency-key': 'deep-body' })).status).toBe(201);
   });
 
   it('does not store failures: a retry after a 4xx runs again', async () => {
