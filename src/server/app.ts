@@ -12,6 +12,7 @@ import type { RouteContext } from './context';
 import { installErrorHandlers, sendApiError } from './error-handler';
 import { ApiError } from './errors';
 import { newId } from './ids';
+import { installNulGuard } from './nul-guard';
 import { Pricer } from './pricing';
 import { installRequestIdempotency } from './request-idempotency';
 import { costAttributionRoutes } from './routes/cost-attribution';
@@ -86,6 +87,7 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   if (onRoute !== undefined) app.addHook('onRoute', (route) => onRoute(route as RouteOptions));
   installErrorHandlers(app);
   installBodyHandling(app);
+  installNulGuard(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -79,6 +79,8 @@ function checkId(value: unknown, field: string): EventProblem | null {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
     return problem('parameter_invalid', field, `${field} must be a string of 1-${MAX_ID_LENGTH} characters (got ${describeValue(value)})`);
   }
+  // Stored in its own column: PostgreSQL TEXT cannot hold U+0000 (see nul-guard.ts).
+  if (value.includes('\u0000')) return problem('parameter_invalid', field, `${field} must not contain the NUL character (U+0000)`);
   return null;
 }
 
@@ -152,9 +154,8 @@ export function validateEvent(input: unknown, nowMs: number): ValidEvent | Event
   }
   for (const field of ['agent_id', 'workflow_id'] as const) {
     const value = metadata?.[field];
-    if (value !== undefined && checkId(value, `metadata.${field}`) !== null) {
-      return problem('metadata_invalid', `metadata.${field}`, `metadata.${field} must be a string of 1-${MAX_ID_LENGTH} characters (got ${describeValue(value)})`);
-    }
+    const bad = value === undefined ? null : checkId(value, `metadata.${field}`);
+    if (bad !== null) return problem('metadata_invalid', `metadata.${field}`, bad.message);
   }
   const cost = metadata?.['cost'];
   if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0 || cost > MAX_EVENT_COST_USD)) {
