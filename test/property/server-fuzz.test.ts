@@ -14,35 +14,86 @@ import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, createServer, SqliteStore, type BearLumenServer } from '@bearlumen/node-sdk/server';
+import pg from 'pg';
+import { createApiKey, createServer, createStore, SqliteStore, type BearLumenServer, type Store } from '@bearlumen/node-sdk/server';
+import { createTestSchema, hasPostgres } from '../helpers/postgres-database';
 
 const SEED = Number(process.env['BEARLUMEN_PROPERTY_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS_PER_ROUTE = Number(process.env['BEARLUMEN_FUZZ_RUNS'] ?? 120);
 
-let dir: string;
 let app: BearLumenServer;
-let reader: Database.Database;
 let auth: string;
 let userId: string;
 let subscriptionId: string;
+/** A digest of every row of every table of the current engine: any write shows up as a different digest. */
+let snapshot: () => Promise<string>;
 const casesPerRoute = new Map<string, number>();
 const acceptedPerRoute = new Map<string, number>();
 
-/** A digest of every row of every table: any write shows up as a different digest. */
-function snapshot(): string {
-  const hash = createHash('sha256');
-  const tables = reader.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-  for (const { name } of tables) {
-    hash.update(name);
-    for (const row of reader.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).raw().all()) hash.update(JSON.stringify(row));
-  }
-  return hash.digest('hex');
+/** A store plus a second connection that digests all its tables. */
+interface FuzzEngine {
+  store: Store;
+  snapshot(): Promise<string>;
+  dispose(): Promise<void>;
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'bearlumen-fuzz-'));
+async function openSqlite(): Promise<FuzzEngine> {
+  const dir = mkdtempSync(join(tmpdir(), 'bearlumen-fuzz-'));
   const path = join(dir, 'fuzz.db');
   const store = SqliteStore.open(path);
+  const reader = new Database(path, { readonly: true, fileMustExist: true });
+  return {
+    store,
+    async snapshot() {
+      const hash = createHash('sha256');
+      const tables = reader.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+      for (const { name } of tables) {
+        hash.update(name);
+        for (const row of reader.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).raw().all()) hash.update(JSON.stringify(row));
+      }
+      return hash.digest('hex');
+    },
+    async dispose() {
+      reader.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openPostgres(): Promise<FuzzEngine> {
+  const schema = await createTestSchema('fuzz');
+  const store = await createStore({ databaseUrl: schema.url, poolSize: 2 });
+  const reader = new pg.Client({ connectionString: schema.url });
+  await reader.connect();
+  return {
+    store,
+    async snapshot() {
+      const hash = createHash('sha256');
+      const tables = await reader.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1");
+      for (const { name } of tables.rows) {
+        hash.update(name);
+        const rows = await reader.query({ text: `SELECT * FROM "${name}" ORDER BY 1`, rowMode: 'array' });
+        for (const row of rows.rows) hash.update(JSON.stringify(row));
+      }
+      return hash.digest('hex');
+    },
+    async dispose() {
+      await reader.end();
+      await schema.drop();
+    },
+  };
+}
+
+/** SQLite always; PostgreSQL too when a database URL is set (its TEXT refuses what SQLite stores, e.g. U+0000). */
+const ENGINES: { name: string; open: () => Promise<FuzzEngine> }[] = [
+  { name: 'SQLite', open: openSqlite },
+  ...(hasPostgres() ? [{ name: 'PostgreSQL', open: openPostgres }] : []),
+];
+
+async function startEngine(open: () => Promise<FuzzEngine>): Promise<() => Promise<void>> {
+  const engine = await open();
+  const { store } = engine;
+  snapshot = () => engine.snapshot();
   app = await createServer({ store, prices: '' });
   auth = `Bearer ${await createApiKey(store, 'fuzz')}`;
   await createApiKey(store, 'other');
@@ -66,15 +117,15 @@ beforeAll(async () => {
       { eventType: 'seed', metricName: 'requests', quantity: 2.5, idempotencyKey: 'seed-2', subscriptionId },
     ],
   });
-  reader = new Database(path, { readonly: true, fileMustExist: true });
-});
+  return async () => {
+    await app.close();
+    await engine.dispose();
+  };
+}
 
-afterAll(async () => {
-  reader?.close();
-  await app?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+afterAll(() => {
   const perRoute = Object.fromEntries([...casesPerRoute].map(([route, n]) => [route, { cases: n, accepted: acceptedPerRoute.get(route) ?? 0 }]));
-  process.stdout.write(`server fuzz: ${JSON.stringify({ seed: SEED, total: [...casesPerRoute.values()].reduce((a, b) => a + b, 0), perRoute })}\n`);
+  process.stdout.write(`server fuzz: ${JSON.stringify({ seed: SEED, engines: ENGINES.map((e) => e.name), total: [...casesPerRoute.values()].reduce((a, b) => a + b, 0), perRoute })}\n`);
 });
 
 // ── Inputs ──────────────────────────────────────────────────────────────────────────────────────
@@ -215,6 +266,11 @@ function bodyCases(route: BodyRoute, wrap: (body: unknown) => unknown): fc.Arbit
       const [before, after] = JSON.stringify(withField(name, `a${marker}b`)).split(marker) as [string, string];
       return { label: `invalid UTF-8 in ${name}`, payload: Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0x80, 0xc0, 0xaf]), Buffer.from(after)]), headers: json, maySucceed: false };
     }),
+    // U+0000 and other control characters: SQLite stores them, PostgreSQL TEXT refuses U+0000.
+    fc.constantFrom(...fieldNames.filter((n) => route.fields[n] === 'string')).chain((name) =>
+      fc.constantFrom('a\u0000b', '\u0000', 'x\u0000'.repeat(3)).map((v) => text(`NUL in ${name}`, withField(name, v))),
+    ),
+    fc.constantFrom('agent_id', 'workflow_id').map((name) => text(`NUL in metadata.${name}`, withField('metadata', { [name]: 'a\u0000b' }), route.fields['metadata'] === 'object' && !route.name.includes('usage'))),
     fc.uint8Array({ minLength: 0, maxLength: 200 }).map((bytes) => ({
       label: 'bad gzip',
       payload: Buffer.from(bytes),
@@ -242,7 +298,7 @@ function bodyCases(route: BodyRoute, wrap: (body: unknown) => unknown): fc.Arbit
 
 async function check(routeName: string, method: string, url: string, c: Case | { label: string; maySucceed: boolean; payload?: undefined; headers: Record<string, string> }): Promise<void> {
   casesPerRoute.set(routeName, (casesPerRoute.get(routeName) ?? 0) + 1);
-  const before = snapshot();
+  const before = await snapshot();
   const res = await app.inject({
     method: method as 'POST',
     url,
@@ -262,123 +318,137 @@ async function check(routeName: string, method: string, url: string, c: Case | {
   expect(typeof body.error?.message, label).toBe('string');
   expect(body.requestId, label).toMatch(/^req_/);
   expect(res.headers['x-request-id'], label).toBe(body.requestId);
-  expect(snapshot(), `${label} changed the database`).toBe(before);
+  expect(await snapshot(), `${label} changed the database`).toBe(before);
 }
 
 const runs = { numRuns: RUNS_PER_ROUTE, seed: SEED, endOnFailure: true };
 
-describe('server fuzz: bodies', () => {
-  for (const route of BODY_ROUTES) {
-    it(`${route.name}: every bad body is a 4xx JSON error with a request id; the database is unchanged`, async () => {
-      await fc.assert(fc.asyncProperty(bodyCases(route, (b) => b), (c) => check(route.name, route.method, route.url(), c)), runs);
+for (const engine of ENGINES) {
+  describe(`server fuzz on ${engine.name}`, () => {
+    let stop: (() => Promise<void>) | undefined;
+    beforeAll(async () => {
+      stop = await startEngine(engine.open);
     });
-  }
-
-  it(`${BATCH_ROUTE.name}: one bad event among valid ones refuses the whole batch`, async () => {
-    const wrap = (event: unknown): unknown => ({ events: [BATCH_ROUTE.valid(), event, BATCH_ROUTE.valid()] });
-    await fc.assert(fc.asyncProperty(bodyCases(BATCH_ROUTE, wrap), (c) => check(BATCH_ROUTE.name, 'POST', BATCH_ROUTE.url(), c)), runs);
-  });
-
-  it('POST /v1/usage/events/batch: wrong envelope shapes are refused', async () => {
-    const envelope = fc.oneof(
-      fc.constant({ events: [] }),
-      fc.array(fc.constant(BATCH_ROUTE.valid()), { minLength: 1001, maxLength: 1001 }).map((events) => ({ events })),
-      fc.jsonValue().filter((v) => !Array.isArray(v) || v.length > 0).map((events) => ({ events })),
-      fc.constant({ events: [BATCH_ROUTE.valid()], extra: 1 }),
-      fc.array(fc.jsonValue(), { maxLength: 3 }),
-    );
-    await fc.assert(
-      fc.asyncProperty(envelope, (body) => check(BATCH_ROUTE.name, 'POST', BATCH_ROUTE.url(), { label: 'envelope', payload: JSON.stringify(body), headers: json, maySucceed: false })),
-      { ...runs, numRuns: Math.ceil(RUNS_PER_ROUTE / 2) },
-    );
-  });
-});
-
-/** Routes without a body: junk ids (URL-encoded) and junk bodies must not act on anything. */
-const ID_ROUTES: { name: string; method: 'GET' | 'POST' | 'PATCH'; url: (id: string) => string }[] = [
-  { name: 'GET /v1/end-users/:id', method: 'GET', url: (id) => `/v1/end-users/${id}` },
-  { name: 'PATCH /v1/end-users/:id', method: 'PATCH', url: (id) => `/v1/end-users/${id}` },
-  { name: 'POST /v1/end-users/:id/deactivate', method: 'POST', url: (id) => `/v1/end-users/${id}/deactivate` },
-  { name: 'POST /v1/end-users/:id/reactivate', method: 'POST', url: (id) => `/v1/end-users/${id}/reactivate` },
-  { name: 'GET /v1/subscriptions/:id', method: 'GET', url: (id) => `/v1/subscriptions/${id}` },
-  { name: 'PATCH /v1/subscriptions/:id', method: 'PATCH', url: (id) => `/v1/subscriptions/${id}` },
-  { name: 'POST /v1/subscriptions/:id/cancel', method: 'POST', url: (id) => `/v1/subscriptions/${id}/cancel` },
-];
-
-describe('server fuzz: ids', () => {
-  for (const route of ID_ROUTES) {
-    it(`${route.name}: an unknown or malformed id is a 4xx and changes nothing`, async () => {
-      const id = fc.oneof(
-        fc.string({ minLength: 1, maxLength: 300 }).filter((s) => s !== userId && s !== subscriptionId),
-        fc.constantFrom('..', '%00', 'eu_', 'sub_', `${userId}x`, `${subscriptionId} `, 'x'.repeat(10_000)),
-      );
-      await fc.assert(
-        fc.asyncProperty(id, async (raw) => {
-          const payload = route.method === 'GET' ? {} : { payload: JSON.stringify({ name: 'x', pricingPlanId: 'y' }), headers: json };
-          await check(route.name, route.method, route.url(encodeURIComponent(raw)), { label: `id ${JSON.stringify(raw.slice(0, 40))}`, maySucceed: false, headers: {}, ...payload });
-        }),
-        { ...runs, numRuns: Math.ceil(RUNS_PER_ROUTE / 2) },
-      );
+    afterAll(async () => {
+      await stop?.();
     });
-  }
-});
 
-/** List and report routes: any query string is a 2xx or a 4xx, never a 5xx, and never writes. */
-const QUERY_ROUTES: { name: string; url: string; params: Record<string, fc.Arbitrary<string>> }[] = (() => {
-  const date = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('2024-01-01', '2024-02-30', '0000-00-00', '9999-12-31T23:59:59Z', '-1', '1e20'));
-  const num = fc.oneof(fc.string({ maxLength: 10 }), fc.integer().map(String), fc.constantFrom('-1', '0', '1001', '1e3', 'NaN', '1.5', '99999999999999999999'));
-  const str = fc.oneof(fc.string({ maxLength: 50 }), huge.map((s) => s.slice(0, 5000)));
-  const range = { startDate: date, endDate: date };
-  const filters = { ...range, subscriptionId: str, metricName: str, eventType: str, agent_id: str, workflow_id: str };
-  return [
-    { name: 'GET /v1/end-users', url: '/v1/end-users', params: { status: str, limit: num, offset: num } },
-    { name: 'GET /v1/subscriptions', url: '/v1/subscriptions', params: { userId: str, status: str, limit: num, offset: num } },
-    { name: 'GET /v1/usage/events', url: '/v1/usage/events', params: { ...filters, limit: num, offset: num } },
-    { name: 'GET /v1/usage/aggregation', url: '/v1/usage/aggregation', params: { ...filters, windowSize: str } },
-    { name: 'GET /v1/usage/summary', url: '/v1/usage/summary', params: filters },
-    { name: 'GET /v1/cost-attribution/by-agent', url: '/v1/cost-attribution/by-agent', params: range },
-    { name: 'GET /v1/cost-attribution/by-workflow', url: '/v1/cost-attribution/by-workflow', params: range },
-    { name: 'GET /v1/cost-attribution/agents', url: '/v1/cost-attribution/agents', params: range },
-    { name: 'GET /v1/cost-attribution/workflows', url: '/v1/cost-attribution/workflows', params: range },
-    { name: 'GET /healthz', url: '/healthz', params: {} },
-  ];
-})();
-
-describe('server fuzz: query strings', () => {
-  for (const route of QUERY_ROUTES) {
-    it(`${route.name}: junk parameters are a 2xx or a 4xx JSON error, never a 5xx; nothing is written`, async () => {
-      const known = fc.record(route.params, { requiredKeys: [] });
-      const unknown = fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ maxLength: 20 }), { maxKeys: 3 });
-      const repeated = fc.boolean();
-      await fc.assert(
-        fc.asyncProperty(known, unknown, repeated, async (params, extra, twice) => {
-          const search = new URLSearchParams();
-          for (const [k, v] of Object.entries({ ...extra, ...params })) {
-            if (v === undefined) continue;
-            search.append(k, v);
-            if (twice) search.append(k, v);
-          }
-          await check(route.name, 'GET', `${route.url}?${search.toString()}`, { label: `?${search.toString().slice(0, 200)}`, maySucceed: true, headers: {} });
-        }),
-        runs,
-      );
-    });
-  }
-});
-
-describe('server fuzz: oversized bodies', () => {
-  const big = `{"pad":"${'x'.repeat(16 * 1024 * 1024)}"}`;
-  const bomb = gzipSync(big);
-  for (const route of [...BODY_ROUTES, BATCH_ROUTE]) {
-    it(`${route.name}: a body over 16 MiB is 413, plain or as a small gzip that expands past it`, async () => {
-      const plain = await app.inject({ method: route.method, url: route.url(), headers: { authorization: auth, ...json }, payload: big });
-      const gz = await app.inject({ method: route.method, url: route.url(), headers: { authorization: auth, ...json, 'content-encoding': 'gzip' }, payload: bomb });
-      for (const res of [plain, gz]) {
-        expect(res.statusCode, res.body.slice(0, 200)).toBe(413);
-        expect(res.json<{ error: { code: string } }>().error.code).toBe('payload_too_large');
-        expect(res.headers['x-request-id']).toMatch(/^req_/);
+    describe('server fuzz: bodies', () => {
+      for (const route of BODY_ROUTES) {
+        it(`${route.name}: every bad body is a 4xx JSON error with a request id; the database is unchanged`, async () => {
+          await fc.assert(fc.asyncProperty(bodyCases(route, (b) => b), (c) => check(route.name, route.method, route.url(), c)), runs);
+        });
       }
-      casesPerRoute.set(route.name, (casesPerRoute.get(route.name) ?? 0) + 2);
+
+      it(`${BATCH_ROUTE.name}: one bad event among valid ones refuses the whole batch`, async () => {
+        const wrap = (event: unknown): unknown => ({ events: [BATCH_ROUTE.valid(), event, BATCH_ROUTE.valid()] });
+        await fc.assert(fc.asyncProperty(bodyCases(BATCH_ROUTE, wrap), (c) => check(BATCH_ROUTE.name, 'POST', BATCH_ROUTE.url(), c)), runs);
+      });
+
+      it('POST /v1/usage/events/batch: wrong envelope shapes are refused', async () => {
+        const envelope = fc.oneof(
+          fc.constant({ events: [] }),
+          fc.array(fc.constant(BATCH_ROUTE.valid()), { minLength: 1001, maxLength: 1001 }).map((events) => ({ events })),
+          fc.jsonValue().filter((v) => !Array.isArray(v) || v.length > 0).map((events) => ({ events })),
+          fc.constant({ events: [BATCH_ROUTE.valid()], extra: 1 }),
+          fc.array(fc.jsonValue(), { maxLength: 3 }),
+        );
+        await fc.assert(
+          fc.asyncProperty(envelope, (body) => check(BATCH_ROUTE.name, 'POST', BATCH_ROUTE.url(), { label: 'envelope', payload: JSON.stringify(body), headers: json, maySucceed: false })),
+          { ...runs, numRuns: Math.ceil(RUNS_PER_ROUTE / 2) },
+        );
+      });
     });
-  }
-});
+
+    /** Routes without a body: junk ids (URL-encoded) and junk bodies must not act on anything. */
+    const ID_ROUTES: { name: string; method: 'GET' | 'POST' | 'PATCH'; url: (id: string) => string }[] = [
+      { name: 'GET /v1/end-users/:id', method: 'GET', url: (id) => `/v1/end-users/${id}` },
+      { name: 'PATCH /v1/end-users/:id', method: 'PATCH', url: (id) => `/v1/end-users/${id}` },
+      { name: 'POST /v1/end-users/:id/deactivate', method: 'POST', url: (id) => `/v1/end-users/${id}/deactivate` },
+      { name: 'POST /v1/end-users/:id/reactivate', method: 'POST', url: (id) => `/v1/end-users/${id}/reactivate` },
+      { name: 'GET /v1/subscriptions/:id', method: 'GET', url: (id) => `/v1/subscriptions/${id}` },
+      { name: 'PATCH /v1/subscriptions/:id', method: 'PATCH', url: (id) => `/v1/subscriptions/${id}` },
+      { name: 'POST /v1/subscriptions/:id/cancel', method: 'POST', url: (id) => `/v1/subscriptions/${id}/cancel` },
+    ];
+
+    describe('server fuzz: ids', () => {
+      for (const route of ID_ROUTES) {
+        it(`${route.name}: an unknown or malformed id is a 4xx and changes nothing`, async () => {
+          const id = fc.oneof(
+            fc.string({ minLength: 1, maxLength: 300 }).filter((s) => s !== userId && s !== subscriptionId),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+        fc.constantFrom('eu\u0000', '\u0000', `${userId}\u0000`),
+            fc.constantFrom('..', '%00', 'eu_', 'sub_', `${userId}x`, `${subscriptionId} `, 'x'.repeat(10_000)),
+          );
+          await fc.assert(
+            fc.asyncProperty(id, async (raw) => {
+              const payload = route.method === 'GET' ? {} : { payload: JSON.stringify({ name: 'x', pricingPlanId: 'y' }), headers: json };
+              await check(route.name, route.method, route.url(encodeURIComponent(raw)), { label: `id ${JSON.stringify(raw.slice(0, 40))}`, maySucceed: false, headers: {}, ...payload });
+            }),
+            { ...runs, numRuns: Math.ceil(RUNS_PER_ROUTE / 2) },
+          );
+        });
+      }
+    });
+
+    /** List and report routes: any query string is a 2xx or a 4xx, never a 5xx, and never writes. */
+    const QUERY_ROUTES: { name: string; url: string; params: Record<string, fc.Arbitrary<string>> }[] = (() => {
+      const date = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('2024-01-01', '2024-02-30', '0000-00-00', '9999-12-31T23:59:59Z', '-1', '1e20'));
+      const num = fc.oneof(fc.string({ maxLength: 10 }), fc.integer().map(String), fc.constantFrom('-1', '0', '1001', '1e3', 'NaN', '1.5', '99999999999999999999'));
+      const str = fc.oneof(fc.string({ maxLength: 50 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('\u0000', 'a\u0000b'), huge.map((s) => s.slice(0, 5000)));
+      const range = { startDate: date, endDate: date };
+      const filters = { ...range, subscriptionId: str, metricName: str, eventType: str, agent_id: str, workflow_id: str };
+      return [
+        { name: 'GET /v1/end-users', url: '/v1/end-users', params: { status: str, limit: num, offset: num } },
+        { name: 'GET /v1/subscriptions', url: '/v1/subscriptions', params: { userId: str, status: str, limit: num, offset: num } },
+        { name: 'GET /v1/usage/events', url: '/v1/usage/events', params: { ...filters, limit: num, offset: num } },
+        { name: 'GET /v1/usage/aggregation', url: '/v1/usage/aggregation', params: { ...filters, windowSize: str } },
+        { name: 'GET /v1/usage/summary', url: '/v1/usage/summary', params: filters },
+        { name: 'GET /v1/cost-attribution/by-agent', url: '/v1/cost-attribution/by-agent', params: range },
+        { name: 'GET /v1/cost-attribution/by-workflow', url: '/v1/cost-attribution/by-workflow', params: range },
+        { name: 'GET /v1/cost-attribution/agents', url: '/v1/cost-attribution/agents', params: range },
+        { name: 'GET /v1/cost-attribution/workflows', url: '/v1/cost-attribution/workflows', params: range },
+        { name: 'GET /healthz', url: '/healthz', params: {} },
+      ];
+    })();
+
+    describe('server fuzz: query strings', () => {
+      for (const route of QUERY_ROUTES) {
+        it(`${route.name}: junk parameters are a 2xx or a 4xx JSON error, never a 5xx; nothing is written`, async () => {
+          const known = fc.record(route.params, { requiredKeys: [] });
+          const unknown = fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ maxLength: 20 }), { maxKeys: 3 });
+          const repeated = fc.boolean();
+          await fc.assert(
+            fc.asyncProperty(known, unknown, repeated, async (params, extra, twice) => {
+              const search = new URLSearchParams();
+              for (const [k, v] of Object.entries({ ...extra, ...params })) {
+                if (v === undefined) continue;
+                search.append(k, v);
+                if (twice) search.append(k, v);
+              }
+              await check(route.name, 'GET', `${route.url}?${search.toString()}`, { label: `?${search.toString().slice(0, 200)}`, maySucceed: true, headers: {} });
+            }),
+            runs,
+          );
+        });
+      }
+    });
+
+    describe('server fuzz: oversized bodies', () => {
+      const big = `{"pad":"${'x'.repeat(16 * 1024 * 1024)}"}`;
+      const bomb = gzipSync(big);
+      for (const route of [...BODY_ROUTES, BATCH_ROUTE]) {
+        it(`${route.name}: a body over 16 MiB is 413, plain or as a small gzip that expands past it`, async () => {
+          const plain = await app.inject({ method: route.method, url: route.url(), headers: { authorization: auth, ...json }, payload: big });
+          const gz = await app.inject({ method: route.method, url: route.url(), headers: { authorization: auth, ...json, 'content-encoding': 'gzip' }, payload: bomb });
+          for (const res of [plain, gz]) {
+            expect(res.statusCode, res.body.slice(0, 200)).toBe(413);
+            expect(res.json<{ error: { code: string } }>().error.code).toBe('payload_too_large');
+            expect(res.headers['x-request-id']).toMatch(/^req_/);
+          }
+          casesPerRoute.set(route.name, (casesPerRoute.get(route.name) ?? 0) + 2);
+        });
+      }
+    });
+  });
+}
