@@ -30,6 +30,19 @@ const postgresProjects =
             hookTimeout: 30_000,
           },
         },
+        {
+          resolve: { alias },
+          test: {
+            // The chaos scenarios again on PostgreSQL (its ingest path differs); the restart and outage
+            // scenarios reopen a SQLite file by design and are not repeated.
+            name: 'fault-postgres',
+            include: ['test/fault/**/*.test.ts'],
+            exclude: ['test/fault/server-restart.test.ts', 'test/fault/outage-overflow.test.ts'],
+            env: { BEARLUMEN_TEST_STORE: 'postgres' },
+            testTimeout: 60_000,
+            hookTimeout: 30_000,
+          },
+        },
       ]
     : [];
 
