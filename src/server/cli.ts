@@ -3,6 +3,7 @@
  * The `bearlumen` command:
  *   bearlumen serve [--host 127.0.0.1] [--port 8080] [--db PATH]   (env BEARLUMEN_HOST, BEARLUMEN_PORT, BEARLUMEN_DB)
  *   bearlumen keys create --db PATH --tenant NAME                   (prints the new key on stdout only)
+ *   bearlumen keys revoke --db PATH --key KEY                       (the key stops working within 1 s)
  *   bearlumen demo [...]
  * Only Node built-ins are imported statically, so a missing server dependency becomes a clear
  * "npm install …" message instead of a stack trace.
@@ -19,6 +20,7 @@ const DEFAULT_HOST = '127.0.0.1';
 const USAGE = `Usage:
   bearlumen serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--db .bearlumen/bearlumen.db]
   bearlumen keys create --db PATH --tenant NAME
+  bearlumen keys revoke --db PATH --key KEY
   bearlumen demo
 
 Environment: BEARLUMEN_HOST, BEARLUMEN_PORT, BEARLUMEN_DB, BEARLUMEN_PRICES (price override file),
@@ -112,9 +114,27 @@ async function serve(argv: string[]): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
+/** `keys revoke`: delete a key's digest; a running server stops accepting it within its 1 s key cache. */
+async function revokeKey(rest: string[]): Promise<void> {
+  const { values } = parseArgs({ args: rest, options: { db: { type: 'string' }, key: { type: 'string' } }, strict: true });
+  const key = values.key?.trim();
+  if (key === undefined || key === '') throw new UsageError('--key KEY is required');
+  const server = await loadServer();
+  const store = await server.createStore(storeChoice(values.db, values.db ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH));
+  try {
+    const revoked = await store.revokeApiKey(server.hashApiKey(key));
+    // Never echo the key itself: only its public prefix.
+    process.stdout.write(`${revoked ? 'revoked' : 'no such key'}: ${key.slice(0, 12)}…\n`);
+    if (!revoked) process.exitCode = 1;
+  } finally {
+    await store.close();
+  }
+}
+
 async function keys(argv: string[]): Promise<void> {
   const [action, ...rest] = argv;
-  if (action !== 'create') throw new UsageError(`unknown keys action ${JSON.stringify(action ?? '')}; expected "keys create"`);
+  if (action === 'revoke') return revokeKey(rest);
+  if (action !== 'create') throw new UsageError(`unknown keys action ${JSON.stringify(action ?? '')}; expected "keys create" or "keys revoke"`);
   const { values } = parseArgs({ args: rest, options: { db: { type: 'string' }, tenant: { type: 'string' } }, strict: true });
   if (values.tenant === undefined || values.tenant.trim() === '') throw new UsageError('--tenant NAME is required');
   const server = await loadServer();
