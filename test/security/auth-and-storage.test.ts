@@ -104,6 +104,24 @@ describe('security: authentication', () => {
     expect((await call('GET', '/v1/end-users', `Bearer ${kept}`)).status).toBe(200);
   });
 
+  it('bearlumen keys revoke, from another process, stops a running server accepting the key', async () => {
+    const store = server.store;
+    if (store === null) throw new Error('server stopped');
+    const doomed = await createApiKey(store, 'cli-revocation');
+    expect((await call('GET', '/v1/end-users', `Bearer ${doomed}`)).status).toBe(200);
+    const revoked = await runCli(['keys', 'revoke', '--db', server.dbPath, '--key', doomed]);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(/^revoked: bl_test_/);
+    expect(revoked.stdout).not.toContain(doomed.slice(12));
+    let status = 200;
+    for (let waited = 0; status === 200 && waited < 5000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await call('GET', '/v1/end-users', `Bearer ${doomed}`)).status;
+    }
+    expect(status).toBe(401);
+    expect((await runCli(['keys', 'revoke', '--db', server.dbPath, '--key', doomed])).code).toBe(1);
+  });
+
   it('keys are stored only as SHA-256 digests: the database and WAL files never contain a key', async () => {
     const store = server.store;
     if (store === null) throw new Error('server stopped');
@@ -210,6 +228,17 @@ function serve(args: string[]): Promise<{ url: string; port: number; stop(): Pro
       reject(new Error(`serve exited with ${code}: ${out}`));
     });
   });
+}
+
+/** Run the CLI from source to completion. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [TSX, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.resume();
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout })));
 }
 
 function reachable(host: string, port: number): Promise<boolean> {
