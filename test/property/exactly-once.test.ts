@@ -162,6 +162,7 @@ interface PipelineEvent {
   quantity: number;
   metricName: string;
   outcome: Promise<PromiseSettledResult<UsageRecordResponse>>;
+  settled: boolean;
 }
 
 async function runSchedule({ ops, faults, batching }: Schedule): Promise<void> {
@@ -193,7 +194,11 @@ async function runSchedule({ ops, faults, batching }: Schedule): Promise<void> {
         metadata: op.pad === 0 ? { n: marker } : { n: marker, pad: 'x'.repeat(op.pad) },
         ...(key === null ? {} : { idempotencyKey: key }),
       };
-      pipelineEvents.push({ marker, key, quantity: op.quantity, metricName, outcome: Promise.allSettled([client.usage.record(input)]).then(([r]) => r as PromiseSettledResult<UsageRecordResponse>) });
+      const event: PipelineEvent = { marker, key, quantity: op.quantity, metricName, outcome: Promise.allSettled([client.usage.record(input)]).then(([r]) => r as PromiseSettledResult<UsageRecordResponse>), settled: false };
+      void event.outcome.then(() => {
+        event.settled = true;
+      });
+      pipelineEvents.push(event);
     } else if (op.op === 'recordBatch' || op.op === 'replayBatch') {
       const original = op.op === 'replayBatch' ? batchCalls[op.which % Math.max(1, batchCalls.length)] : undefined;
       if (op.op === 'replayBatch' && original === undefined) continue;
@@ -207,6 +212,10 @@ async function runSchedule({ ops, faults, batching }: Schedule): Promise<void> {
       batchCalls.push({ events, result });
     } else if (op.op === 'flush') {
       await client.flush();
+      // flush() resolves once every event recorded before it is settled (setImmediate: after our own reactions).
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(pipelineEvents.filter((e) => !e.settled).map((e) => e.marker), 'unsettled after flush()').toEqual([]);
+      expect(client.stats()).toMatchObject({ buffered: 0, inFlight: 0 });
     } else {
       await new Promise((resolve) => setTimeout(resolve, op.ms));
     }
