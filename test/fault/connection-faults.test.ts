@@ -63,8 +63,10 @@ describe('fault: connection resets and stalls', () => {
     const client = fastClient(proxy.url, apiKey, { maxBatchSize: 1000, flushIntervalMs: 50 }, 300);
     const recorded = recordMany(client, 40, 'st');
     const report = await client.shutdown();
-    // Let the stalled request reach the server, so the check sees its effect (a duplicate skip).
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Let the stalled request reach the server, so the check sees its effect (a duplicate skip). Bounded.
+    for (let waited = 0; proxy.log.find((e) => e.action === 'stall')?.upstreamStatus == null && waited < 5000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
 
     expect(proxy.log.find((e) => e.action === 'stall')?.upstreamStatus).toBe(200);
     expect(client.stats().lastError?.code).toBe('timeout');

@@ -33,7 +33,10 @@ describe('fault: shutdown mid-retry', () => {
     proxy.setScript((req) => (req.path === ROUTES.usageBatch ? { kind: 'status', status: 503 } : undefined));
     const client = fastClient(proxy.url, apiKey, { maxBatchSize: 20 });
     const recorded = recordMany(client, 60, 'smr');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Wait (bounded) until the first batch has committed and lost its answer, and the others are retrying.
+    for (let waited = 0; !(proxy.log.some((e) => e.action === 'reset-after' && e.upstreamStatus === 200) && client.stats().retries > 0) && waited < 10_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const report = await client.shutdown({ timeoutMs: 100 });
 
     expect(report).toMatchObject({ delivered: 0, duplicates: 0, failed: 0, dropped: 60, droppedByReason: { shutdown_timeout: 60 } });
