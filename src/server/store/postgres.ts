@@ -31,6 +31,8 @@ export type { PostgresPoolOptions as PostgresStoreOptions } from './postgres-poo
 const iso = (ms: number): string => new Date(ms).toISOString();
 /** A released claim can be re-taken by a concurrent request between our statements; try a few times. */
 const MAX_CLAIM_ROUNDS = 3;
+/** Expired `Idempotency-Key` rows are deleted once per this many claims of this process (as on SQLite). */
+const PURGE_EVERY_CLAIMS = 500;
 
 const SUBSCRIPTION_COLUMNS = {
   pricingPlanId: 'pricing_plan_id',
@@ -56,6 +58,7 @@ function setClause(nowMs: number, fields: [column: string, value: unknown][]): {
 export class PostgresStore extends PostgresUsage implements Store {
   readonly kind = 'postgres' as const;
   #closed: Promise<void> | undefined;
+  #claimsSincePurge = 0;
 
   /**
    * Connect, and bring the schema up to date (safe when several replicas start at once).
@@ -261,6 +264,13 @@ export class PostgresStore extends PostgresUsage implements Store {
    * WHERE (takeover) lets exactly one through.
    */
   async claimRequestKey(tenantId: string, key: string, fingerprint: string, nowMs: number, ttlMs: number): Promise<IdempotencyClaim> {
+    // Without a purge every create POST's key would stay forever. Each replica purges on its own
+    // count; concurrent purges just delete the same rows.
+    this.#claimsSincePurge += 1;
+    if (this.#claimsSincePurge >= PURGE_EVERY_CLAIMS) {
+      this.#claimsSincePurge = 0;
+      await this.pool.query('DELETE FROM request_keys WHERE created_at <= $1', [nowMs - ttlMs]);
+    }
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round += 1) {
       const inserted = await this.pool.query(
         `INSERT INTO request_keys (tenant_id, key, fingerprint, created_at, status_code, body) VALUES ($1, $2, $3, $4, NULL, NULL)
