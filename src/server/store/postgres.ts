@@ -165,19 +165,10 @@ export class PostgresStore extends PostgresUsage implements Store {
       [tenantId],
     );
     const c = counts.rows[0] ?? { total: 0, active: 0, deactivated: 0 };
-    const { rows } =
-      query.status === undefined
-        ? await this.pool.query<EndUserRow>('SELECT * FROM end_users WHERE tenant_id = $1 ORDER BY seq LIMIT $2 OFFSET $3', [
-            tenantId,
-            query.limit,
-            query.offset,
-          ])
-        : await this.pool.query<EndUserRow>('SELECT * FROM end_users WHERE tenant_id = $1 AND status = $2 ORDER BY seq LIMIT $3 OFFSET $4', [
-            tenantId,
-            query.status,
-            query.limit,
-            query.offset,
-          ]);
+    const { rows } = await this.pool.query<EndUserRow>(
+      'SELECT * FROM end_users WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) ORDER BY seq LIMIT $3 OFFSET $4',
+      [tenantId, query.status ?? null, query.limit, query.offset],
+    );
     const total = query.status === undefined ? c.total : query.status === 'ACTIVE' ? c.active : c.deactivated;
     return { endUsers: rows.map(toEndUser), total, activeCount: c.active, deactivatedCount: c.deactivated };
   }
