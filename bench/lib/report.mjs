@@ -202,6 +202,17 @@ export function renderReport({ results, meta }) {
   return renderDocument({ table: lines.join('\n'), meta, results });
 }
 
+/** How much to trust wall-clock figures, from the load average around the run. */
+function loadNote(meta) {
+  const worst = Math.max(meta.loadStart[0], meta.loadEnd[0]);
+  const cores = meta.machine.cores;
+  if (worst > cores) {
+    return `**Taken under heavy load** (other work on this ${cores}-core machine, load above ${cores}): wall-clock figures and events/s are pessimistic and vary run to run; the CPU-time row (1c), the byte counts (3) and the completeness rows are the robust ones.`;
+  }
+  if (worst > 0.5) return 'The machine was moderately busy (load above 0.5): wall-clock figures carry some noise.';
+  return 'The machine was quiet (load at most 0.5).';
+}
+
 function renderDocument({ table, meta, results }) {
   const settings = [];
   for (const id of Object.keys(results).sort()) {
@@ -222,7 +233,7 @@ ${table}
 
 - CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}
 - Load average (1/5/15 min) at start: ${meta.loadStart.join(' / ')}; at end: ${meta.loadEnd.join(' / ')}
-- ${meta.loadNote ?? 'The machine is shared; figures are noisier when the load average is above ~0.5.'}
+- ${loadNote(meta)}
 
 ## Versions
 
