@@ -6,9 +6,10 @@
 //
 // --quick   small N and 1 run each: a CI smoke that the harness works (writes bench/results/RESULTS.quick.md)
 // --only    comma-separated prefixes of plan ids (e.g. `e2e:ours,ceiling`); writes bench/results/RESULTS.partial.md
-// --profile see bench/profile.mjs instead.
+// --render FILE  re-render RESULTS.md (or --out) from a raw results JSON of an earlier run
+// CPU profiles: see bench/profile.mjs.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +27,17 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     raw: { type: 'string' },
+    render: { type: 'string' },
   },
 });
+if (opts.render) {
+  // Re-render a report from a raw results file (e.g. after changing the report's layout).
+  const raw = JSON.parse(readFileSync(opts.render, 'utf8'));
+  const target = opts.out ?? HERE + 'RESULTS.md';
+  writeFileSync(target, renderReport(raw));
+  console.log(`bench: rendered ${opts.render} into ${target}`);
+  process.exit(0);
+}
 const quick = opts.quick;
 const runs = Number(opts.runs ?? (quick ? 1 : 3));
 if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs must be an integer 1–20, got ${opts.runs}`);
