@@ -81,11 +81,8 @@ export class PostgresStore extends PostgresUsage implements Store {
     let row = (await find()).rows[0];
     if (row === undefined) {
       // Two replicas may create the same tenant at once; the unique name decides, both read the winner.
-      await this.pool.query('INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [
-        newId('ten_'),
-        name,
-        iso(Date.now()),
-      ]);
+      const sql = 'INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING';
+      await this.pool.query(sql, [newId('ten_'), name, iso(Date.now())]);
       row = (await find()).rows[0];
     }
     if (row === undefined) throw new Error(`tenant ${JSON.stringify(name)} could not be created`);
@@ -93,12 +90,8 @@ export class PostgresStore extends PostgresUsage implements Store {
   }
 
   async addApiKey(tenantId: string, keyHash: string, prefix: string): Promise<void> {
-    await this.pool.query('INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at) VALUES ($1, $2, $3, $4)', [
-      keyHash,
-      tenantId,
-      prefix,
-      iso(Date.now()),
-    ]);
+    const sql = 'INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at) VALUES ($1, $2, $3, $4)';
+    await this.pool.query(sql, [keyHash, tenantId, prefix, iso(Date.now())]);
   }
 
   async findTenantByKeyHash(keyHash: string): Promise<Tenant | null> {
@@ -290,12 +283,8 @@ export class PostgresStore extends PostgresUsage implements Store {
   }
 
   async completeRequestKey(tenantId: string, key: string, statusCode: number, body: string): Promise<void> {
-    await this.pool.query('UPDATE request_keys SET status_code = $1, body = $2 WHERE tenant_id = $3 AND key = $4', [
-      statusCode,
-      body,
-      tenantId,
-      key,
-    ]);
+    const sql = 'UPDATE request_keys SET status_code = $1, body = $2 WHERE tenant_id = $3 AND key = $4';
+    await this.pool.query(sql, [statusCode, body, tenantId, key]);
   }
 
   async releaseRequestKey(tenantId: string, key: string): Promise<void> {
