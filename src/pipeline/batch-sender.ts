@@ -34,7 +34,7 @@ type Outcome =
 /**
  * Delivers one batch until every event in it is settled, or the signal aborts (the caller then settles
  * what is left). Never rejects. The rules (DESIGN §2 "Outcomes"):
- * - retryable failures (connection, 408, 409, 429, 5xx) are retried with the same events and keys behind
+ * - retryable failures (connection, 408, 409, 429, 5xx, a 2xx without a result per event) are retried with the same events and keys behind
  *   the shared BackoffGate, for up to `maxRetryDurationMs` after the first failure;
  * - `batch_validation_failed` / `idempotency_key_reused` with per-index `details` fail exactly those
  *   events and resend the rest (same keys); a 413 bisects the batch, a single event still too large fails;
@@ -83,6 +83,13 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
   ): Promise<UsageBatchResponse> {
     try {
       const response = await transport.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, body, maxRetries: 0, signal, compress: true });
+      // A 2xx that does not answer for every event (an HTML page from a proxy, a body without results)
+      // says nothing about what was stored: failing the events would report stored events as refused.
+      // The same keys can safely go again (found by test/fault/garbled-success.test.ts).
+      const results: unknown = (response as Partial<UsageBatchResponse> | undefined)?.results;
+      if (!Array.isArray(results) || results.length !== body.events.length) {
+        throw new BearLumenError(`batch response has ${Array.isArray(results) ? results.length : 'no'} results for ${body.events.length} events`, 'invalid_response');
+      }
       gate.succeed();
       return response;
     } catch (error) {
@@ -169,6 +176,8 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
 
 /** Retryable per the shared policy: no response at all, or 408/409/429/5xx. */
 function isRetryable(error: unknown): error is BearLumenError {
+  // An unreadable 2xx (transport or shape check): resending the same keys is safe and gets the real answer.
+  if (error instanceof BearLumenError && error.code === 'invalid_response') return true;
   if (error instanceof BearLumenApiError) return isRetryableStatus(error.status);
   return error instanceof BearLumenConnectionError;
 }
