@@ -23,8 +23,11 @@ export type ChaosAction =
   | { kind: 'reset-before' }
   /** Forward, wait for the server's full response (it has committed), then reset instead of replying. */
   | { kind: 'reset-after' }
-  /** Forward, wait for the server's response, then answer `status` instead (a gateway losing the reply). */
-  | { kind: 'forward-then-status'; status: number }
+  /**
+   * Forward, wait for the server's response, then answer `status` instead (a gateway losing the reply),
+   * with `body` (default: a JSON error body) of `contentType` (default application/json).
+   */
+  | { kind: 'forward-then-status'; status: number; body?: string; contentType?: string }
   /**
    * Hold the request `ms` without answering (set it past the client's timeout). Then, when `thenForward`,
    * forward it anyway: the server commits a request whose client has already given up and retried.
@@ -204,8 +207,8 @@ export async function startChaosProxy(upstream: string): Promise<ChaosProxy> {
       return;
     }
     if (action.kind === 'forward-then-status') {
-      const lost = JSON.stringify({ error: { type: 'api_error', code: 'bad_gateway', message: 'chaos proxy lost the response' }, requestId: `req_chaos${seq}` });
-      if (reply(res, action.status, { 'content-type': 'application/json' }, lost)) entry.status = action.status;
+      const lost = action.body ?? JSON.stringify({ error: { type: 'api_error', code: 'bad_gateway', message: 'chaos proxy lost the response' }, requestId: `req_chaos${seq}` });
+      if (reply(res, action.status, { 'content-type': action.contentType ?? 'application/json' }, lost)) entry.status = action.status;
       return;
     }
     if (reply(res, answer.status, answer.headers, answer.body)) entry.status = answer.status;

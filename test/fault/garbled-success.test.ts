@@ -1,0 +1,42 @@
+/**
+ * The server commits a batch, but the 2xx that reaches the client is unreadable (an HTML page from a
+ * proxy, a JSON body without results). Nothing can be concluded about which events were stored, so
+ * the only safe reaction is to send the same keys again: the server answers the truth (duplicates),
+ * and every event ends up stored once and resolved, never reported as refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../src/protocol/routes';
+import { startChaosProxy, type ChaosProxy } from '../helpers/chaos-proxy';
+import { startServer, type StartedServer } from '../helpers/start-server';
+import { expectExactlyOnce, fastClient, recordMany } from './fault-kit';
+
+let server: StartedServer;
+let proxy: ChaosProxy;
+
+beforeAll(async () => {
+  server = await startServer();
+  proxy = await startChaosProxy(server.url);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await server?.close();
+});
+
+describe('fault: a committed batch answered with an unreadable 2xx', () => {
+  it.each([
+    ['a JSON body without results', 'application/json', '{"ok":true}'],
+    ['an HTML page', 'text/html', '<html><body>Welcome to the captive portal</body></html>'],
+  ])('%s: the batch is sent again with the same keys, every event stored once and resolved', async (_label, type, body) => {
+    proxy.reset();
+    const apiKey = await server.createKey(`garbled-${type}`);
+    proxy.enqueue({ kind: 'forward-then-status', status: 200, contentType: type, body }, ROUTES.usageBatch);
+    const client = fastClient(proxy.url, apiKey, { flushIntervalMs: 20 });
+    const recorded = recordMany(client, 30, `garbled-${type}`);
+    const report = await client.shutdown();
+
+    expect(proxy.log[0]).toMatchObject({ action: 'forward-then-status', upstreamStatus: 200, status: 200 });
+    expect(report).toMatchObject({ delivered: 0, duplicates: 30, failed: 0, dropped: 0 });
+    await expectExactlyOnce(server.store, apiKey, recorded);
+  });
+});
