@@ -1,3 +1,4 @@
+import { BearLumenError } from '../errors';
 import { createEventKeyGenerator } from '../internal/idempotency';
 import { assertUsageAggregationParams, assertUsageQueryParams, assertUsageSummaryParams } from '../internal/validate-inputs';
 import { toWireBatch, toWireEvent } from '../internal/validate-usage';
@@ -71,11 +72,20 @@ export class Usage extends APIResource {
    * bodies are gzip-compressed.
    * @throws {BearLumenValidationError} naming `events[i].<field>` before any request.
    * @throws {BearLumenInvalidRequestError} `batch_validation_failed` with `details[{ index, … }]`.
+   * @throws {BearLumenError} `invalid_response` when a 2xx does not carry one result per event (e.g. a
+   * proxy's page): the outcome is unknown, so resend the same events with their idempotency keys.
    */
   async recordBatch(events: UsageRecordInput[], options?: RequestOptions): Promise<UsageBatchResponse> {
     const wire = toWireBatch(events, this.context.now());
     for (const event of wire) event.idempotencyKey ??= this.#nextKey();
-    return this.context.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, body: { events: wire }, compress: true }, options);
+    const response = await this.context.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, body: { events: wire }, compress: true }, options);
+    // A 2xx that does not account for every event must not pass as success: the events may not be stored
+    // (found by test/property/exactly-once.test.ts with a proxy answering 200 {"ok":true}).
+    const results: unknown = (response as Partial<UsageBatchResponse> | undefined)?.results;
+    if (!Array.isArray(results) || results.length !== wire.length) {
+      throw new BearLumenError(`batch response has ${Array.isArray(results) ? results.length : 'no'} results for ${wire.length} events`, 'invalid_response');
+    }
+    return response;
   }
 
   /** Query usage events, newest first; filters by subscription, metric, event type, agent, workflow and date range. */
