@@ -40,3 +40,18 @@ describe('fault: a committed batch answered with an unreadable 2xx', () => {
     await expectExactlyOnce(server.store, apiKey, recorded);
   });
 });
+
+describe('fault: recordBatch answered with a 2xx that does not account for its events', () => {
+  it('rejects with invalid_response instead of passing as success; a resend with the same keys stores each once', async () => {
+    proxy.reset();
+    const apiKey = await server.createKey('garbled-record-batch');
+    // Never forwarded: a success here would be a silent loss.
+    proxy.enqueue({ kind: 'status', status: 200, body: '{"ok":true}' }, ROUTES.usageBatch);
+    const client = fastClient(proxy.url, apiKey);
+    const events = Array.from({ length: 10 }, (_, i) => ({ eventType: 'fault_test', metricName: 'requests', quantity: i + 1, idempotencyKey: `grb-${i}`, metadata: { n: `grb-${i}` } }));
+    await expect(client.usage.recordBatch(events)).rejects.toMatchObject({ code: 'invalid_response' });
+    const result = await client.usage.recordBatch(events);
+    await client.shutdown();
+    expect(result).toMatchObject({ recordedCount: 10, skippedCount: 0 });
+  });
+});

@@ -20,6 +20,7 @@ import {
   BearLumen,
   BearLumenApiError,
   BearLumenConnectionError,
+  BearLumenError,
   type BatchingOptions,
   type UsageBatchResponse,
   type UsageRecordInput,
@@ -86,6 +87,8 @@ const faultArb: fc.Arbitrary<ChaosAction> = fc.oneof(
     { kind: 'reset-before' },
     { kind: 'reset-after' },
     { kind: 'forward-then-status', status: 502 },
+    { kind: 'forward-then-status', status: 200, contentType: 'text/html', body: '<html>proxy page</html>' },
+    { kind: 'forward-then-status', status: 200, body: '{"ok":true}' },
     { kind: 'forward' },
   ),
   fc.record({ kind: fc.constant('stall' as const), ms: fc.constant(TIMEOUT_MS + 30), thenForward: fc.boolean() }),
@@ -142,8 +145,11 @@ afterAll(() => {
   process.stdout.write(`exactly-once property: ${JSON.stringify({ seed: SEED, ...figures, lost: 0, doubleCounted: 0 })}\n`);
 });
 
+// An unreadable 2xx (invalid_response) leaves the outcome unknown too: resend the same keys.
 const isRetryable = (error: unknown): boolean =>
-  error instanceof BearLumenConnectionError || (error instanceof BearLumenApiError && (error.status === 429 || error.status >= 500));
+  error instanceof BearLumenConnectionError ||
+  (error instanceof BearLumenError && error.code === 'invalid_response') ||
+  (error instanceof BearLumenApiError && (error.status === 429 || error.status >= 500));
 
 /** What a careful caller does with recordBatch: retry a failed call with the same events (same keys). */
 async function recordBatchUntilAnswered(client: BearLumen, events: UsageRecordInput[]): Promise<UsageBatchResponse> {
