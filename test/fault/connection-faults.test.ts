@@ -75,6 +75,20 @@ describe('fault: connection resets and stalls', () => {
     await expectExactlyOnce(server.store, apiKey, recorded);
   });
 
+  it('headers arrive but the body stalls past the timeout (after commit): the retry is a duplicate, stored once', async () => {
+    proxy.reset();
+    const apiKey = await server.createKey('slow-body');
+    proxy.enqueue({ kind: 'slow-body', ms: 1500 }, ROUTES.usageBatch);
+    const client = fastClient(proxy.url, apiKey, { flushIntervalMs: 20 }, 300);
+    const recorded = recordMany(client, 30, 'sb');
+    const report = await client.shutdown();
+
+    expect(proxy.log[0]).toMatchObject({ action: 'slow-body', upstreamStatus: 200, status: 200 });
+    expect(client.stats().lastError?.code).toBe('timeout');
+    expect(report).toMatchObject({ delivered: 0, duplicates: 30, failed: 0, dropped: 0 });
+    await expectExactlyOnce(server.store, apiKey, recorded);
+  });
+
   it('stall without an answer ever: the client times out, retries, and records once', async () => {
     proxy.reset();
     const apiKey = await server.createKey('stall-forever');

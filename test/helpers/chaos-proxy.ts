@@ -7,7 +7,7 @@
  * connection before forwarding, forward and let the server commit then reset before replying (the
  * response is lost), forward then answer an error instead of the server's response, and stall past
  * the client's timeout (optionally forwarding afterwards, so the server commits a request the client
- * already gave up on). When the upstream is unreachable the client connection is reset, as a dead
+ * already gave up on), or send half a committed response and stall the rest of the body. When the upstream is unreachable the client connection is reset, as a dead
  * server's would be.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -32,7 +32,9 @@ export type ChaosAction =
    * Hold the request `ms` without answering (set it past the client's timeout). Then, when `thenForward`,
    * forward it anyway: the server commits a request whose client has already given up and retried.
    */
-  | { kind: 'stall'; ms: number; thenForward?: boolean };
+  | { kind: 'stall'; ms: number; thenForward?: boolean }
+  /** Forward (the server commits), send the status line, headers and half the body, stall `ms`, then reset. */
+  | { kind: 'slow-body'; ms: number };
 
 /** A request as the script sees it. */
 export interface ChaosRequest {
@@ -203,6 +205,16 @@ export async function startChaosProxy(upstream: string): Promise<ChaosProxy> {
     }
     entry.upstreamStatus = answer.status;
     if (action.kind === 'reset-after') {
+      reset(res);
+      return;
+    }
+    if (action.kind === 'slow-body') {
+      if (res.socket !== null && !res.socket.destroyed) {
+        res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
+        res.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)));
+        entry.status = answer.status;
+      }
+      await sleep(action.ms);
       reset(res);
       return;
     }

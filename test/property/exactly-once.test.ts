@@ -92,6 +92,7 @@ const faultArb: fc.Arbitrary<ChaosAction> = fc.oneof(
     { kind: 'forward' },
   ),
   fc.record({ kind: fc.constant('stall' as const), ms: fc.constant(TIMEOUT_MS + 30), thenForward: fc.boolean() }),
+  fc.constant<ChaosAction>({ kind: 'slow-body', ms: TIMEOUT_MS + 30 }),
 );
 
 const batchingArb: fc.Arbitrary<BatchingOptions> = fc.record({
