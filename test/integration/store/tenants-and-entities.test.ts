@@ -25,6 +25,17 @@ describeEachStore('store: tenants and API keys', (store) => {
     expect(await store().findTenantByKeyHash(hash)).toEqual(tenant);
     expect(await store().findTenantByKeyHash(uid('missing'))).toBeNull();
   });
+
+  it('revokeApiKey removes exactly that key; a second revoke reports false', async () => {
+    const tenant = await store().ensureTenant(uid('tenant-'));
+    const [revoked, kept] = [uid('hash'), uid('hash')];
+    await store().addApiKey(tenant.id, revoked, 'bl_test_abcd');
+    await store().addApiKey(tenant.id, kept, 'bl_test_efgh');
+    expect(await store().revokeApiKey(revoked)).toBe(true);
+    expect(await store().findTenantByKeyHash(revoked)).toBeNull();
+    expect(await store().findTenantByKeyHash(kept)).toEqual(tenant);
+    expect(await store().revokeApiKey(revoked)).toBe(false);
+  });
 });
 
 describeEachStore('store: end users', (store) => {
