@@ -60,12 +60,15 @@ export function toWireEvent(input: unknown, field: string, now: number): UsageEv
   optionalString(workflow_id, at('workflow_id'));
   if (metadata !== undefined) assertObject(metadata, at('metadata'));
 
-  // One object literal per case (not a copy mutated afterwards): record() is the hot path, and V8 builds
-  // a literal with a fixed shape much faster. Spread first, so the explicit ids win.
+  // Copied key by key, not spread: on Node 18 and 20 (V8 <= 11.3) every optimized spread copy of the
+  // caller's object gets a hidden class of its own, ~1.3 us and ~300 bytes per event (bench/, docs/benchmarks.md).
+  // The explicit ids are set last, so they win.
   let folded: Metadata | undefined = metadata;
-  if (agent_id !== undefined && workflow_id !== undefined) folded = { ...metadata, agent_id, workflow_id };
-  else if (agent_id !== undefined) folded = { ...metadata, agent_id };
-  else if (workflow_id !== undefined) folded = { ...metadata, workflow_id };
+  if (agent_id !== undefined || workflow_id !== undefined) {
+    folded = copyOwnKeys(metadata);
+    if (agent_id !== undefined) folded['agent_id'] = agent_id;
+    if (workflow_id !== undefined) folded['workflow_id'] = workflow_id;
+  }
   optionalMetadata(folded, at('metadata'));
 
   const event: UsageEventInput = { eventType, metricName, quantity };
@@ -74,6 +77,20 @@ export function toWireEvent(input: unknown, field: string, now: number): UsageEv
   if (timestamp !== undefined) event.timestamp = timestamp as string;
   if (folded !== undefined) event.metadata = folded;
   return event;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A shallow copy with the own enumerable string keys of `source`, as a spread makes (an own `__proto__` key stays a key). */
+function copyOwnKeys(source: Metadata | undefined): Metadata {
+  const copy: Metadata = {};
+  if (source === undefined) return copy;
+  for (const key in source) {
+    if (!hasOwn.call(source, key)) continue;
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: source[key], enumerable: true, writable: true, configurable: true });
+    else copy[key] = source[key];
+  }
+  return copy;
 }
 
 /**

@@ -93,6 +93,9 @@ export function optionalIdempotencyKey(value: unknown, field: string): void {
 export function optionalMetadata(value: unknown, field: string): void {
   if (value === undefined) return;
   assertObject(value, field);
+  // Flat metadata of strings, numbers, booleans and nulls (the common case) cannot be circular or
+  // hold a BigInt; when even its worst-case JSON size fits, skip the serialization (~0.5 us per event).
+  if (flatJsonBound(value) <= MAX_METADATA_BYTES) return;
   let json: string;
   try {
     json = JSON.stringify(value);
@@ -104,6 +107,22 @@ export function optionalMetadata(value: unknown, field: string): void {
   if (json.length * 3 > MAX_METADATA_BYTES && Buffer.byteLength(json, 'utf8') > MAX_METADATA_BYTES) {
     fail(field, `must be at most ${MAX_METADATA_BYTES} bytes as JSON (got ${Buffer.byteLength(json, 'utf8')} bytes)`);
   }
+}
+
+/**
+ * An upper bound of the UTF-8 JSON size of a flat object (every character escaped as `\uXXXX`, numbers
+ * at their longest), or Infinity when a value is nested, a BigInt or anything else needing JSON.stringify.
+ */
+function flatJsonBound(value: Record<string, unknown>): number {
+  let bound = 2;
+  for (const key in value) {
+    const v = value[key];
+    bound += 6 * key.length + 4;
+    if (typeof v === 'string') bound += 6 * v.length + 2;
+    else if (typeof v === 'number' || typeof v === 'boolean' || v === null) bound += 24;
+    else if (v !== undefined) return Infinity;
+  }
+  return bound;
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|z|[+-]\d{2}:\d{2})$/;

@@ -59,15 +59,16 @@ export function createEventStamper(now: () => number = Date.now): (event: UsageE
       keyHead = `${ms.toString(36).padStart(9, '0')}-${prefix}-`;
     }
     counter += 1;
-    const wire: UsageEventInput = {
-      eventType: event.eventType,
-      metricName: event.metricName,
-      quantity: event.quantity,
-      idempotencyKey: hasKey ? (event.idempotencyKey as string) : keyHead + counter.toString(36).padStart(6, '0'),
-      timestamp: hasTimestamp ? (event.timestamp as string) : lastIso,
-    };
+    const { eventType, metricName, quantity, metadata } = event;
+    const idempotencyKey = hasKey ? (event.idempotencyKey as string) : keyHead + counter.toString(36).padStart(6, '0');
+    const timestamp = hasTimestamp ? (event.timestamp as string) : lastIso;
+    // Every field in the literal: a property added afterwards lands in an out-of-object backing store
+    // (~40 bytes more per buffered event). subscriptionId is rare, so it may take that path.
+    const wire: UsageEventInput =
+      metadata === undefined
+        ? { eventType, metricName, quantity, idempotencyKey, timestamp }
+        : { eventType, metricName, quantity, idempotencyKey, timestamp, metadata };
     if (event.subscriptionId !== undefined) wire.subscriptionId = event.subscriptionId;
-    if (event.metadata !== undefined) wire.metadata = event.metadata;
     return wire;
   };
 }

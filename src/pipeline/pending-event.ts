@@ -15,41 +15,43 @@ export class PendingEvent {
   /** Estimated JSON bytes, for the batch and buffer byte bounds. */
   readonly bytes: number;
   readonly promise: Promise<UsageRecordResponse>;
-  #resolve!: (result: UsageRecordResponse) => void;
-  #reject!: (error: unknown) => void;
-  #isSettled = false;
+  /** Set until the event settles; only the resolve function is kept (the reject function would cost ~56 bytes per event). */
+  #resolve: ((result: UsageRecordResponse | Promise<never>) => void) | undefined;
 
   constructor(event: UsageEventInput, bytes: number) {
     this.event = event;
     this.bytes = bytes;
-    this.promise = new Promise<UsageRecordResponse>((resolve, reject) => {
+    this.promise = new Promise<UsageRecordResponse>((resolve) => {
       this.#resolve = resolve;
-      this.#reject = reject;
     });
   }
 
   get isSettled(): boolean {
-    return this.#isSettled;
+    return this.#resolve === undefined;
   }
 
   /** Fulfils the promise; false when it was already settled. */
   resolve(result: UsageRecordResponse): boolean {
-    if (this.#isSettled) return false;
-    this.#isSettled = true;
-    this.#resolve(result);
+    const settle = this.#resolve;
+    if (settle === undefined) return false;
+    this.#resolve = undefined;
+    settle(result);
     return true;
   }
 
   /**
-   * Rejects the promise, first marking it handled: fire-and-forget callers never see an unhandled
-   * rejection (peer-sdks.md (b)4), awaiting callers still get the error. Done only on this rare path,
-   * so a successful event costs no extra promise. False when it was already settled.
+   * Rejects the promise (by resolving it with a rejected one), first marking it handled: fire-and-forget
+   * callers never see an unhandled rejection (peer-sdks.md (b)4), awaiting callers still get the error.
+   * Done only on this rare path. False when it was already settled.
    */
   reject(error: unknown): boolean {
-    if (this.#isSettled) return false;
-    this.#isSettled = true;
+    const settle = this.#resolve;
+    if (settle === undefined) return false;
+    this.#resolve = undefined;
     this.promise.catch(ignoreRejection);
-    this.#reject(error);
+    const rejected = Promise.reject<never>(error);
+    rejected.catch(ignoreRejection);
+    settle(rejected);
     return true;
   }
 }
