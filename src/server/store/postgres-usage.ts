@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
 import { isRetryableTransactionError, withTransaction } from './postgres-pool';
-import { toUsageEvent, type UsageEventRow } from './sqlite-rows';
+import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
   CostBreakdownRow,

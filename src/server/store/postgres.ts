@@ -10,7 +10,7 @@ import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { applyPostgresMigrations } from './postgres-migrate';
 import { createPool, redactUrl, type PostgresPoolOptions } from './postgres-pool';
 import { PostgresUsage } from './postgres-usage';
-import { toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './sqlite-rows';
+import { toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
 import {
   CLAIM_ABANDONED_MS,
   type EndUserListQuery,

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
 import { newId } from '../ids';
 import { createSqliteIngest } from './sqlite-ingest';
-import { toUsageEvent, type UsageEventRow } from './sqlite-rows';
+import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
   CostBreakdownRow,

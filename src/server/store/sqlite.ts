@@ -9,7 +9,7 @@ import type { EndUser, EndUserStatus, Subscription } from '../../protocol/types'
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 import type { Migration } from './migrations/migration';
 import { SqliteUsage } from './sqlite-usage';
-import { toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './sqlite-rows';
+import { toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
 import {
   CLAIM_ABANDONED_MS,
   type EndUserListQuery,
