@@ -1,6 +1,6 @@
 /** Pure shaping of a cost breakdown: exact nano-USD sums, shares, order (research R6). */
 import type { CostBreakdownItem, CostBreakdownResponse } from '../protocol/types';
-import { nanoToUsd } from './store/sqlite-rows';
+import { nanoToUsd } from './store/rows';
 import type { AttributionDimension, CostBreakdownRow } from './store/store';
 
 /**

@@ -19,7 +19,7 @@ import {
   UsageRecordResponseSchema,
   UsageSummaryResponseSchema,
 } from '../schemas/usage';
-import { nanoToUsd } from '../store/sqlite-rows';
+import { nanoToUsd } from '../store/rows';
 import type { UsageFilter } from '../store/store';
 import { resolveRange } from '../time-range';
 
