@@ -8,7 +8,7 @@
 // --only    comma-separated prefixes of plan ids (e.g. `e2e:ours,ceiling`); writes bench/results/RESULTS.partial.md
 // --render FILE  re-render RESULTS.md (or --out) from a raw results JSON of an earlier run
 // CPU profiles: see bench/profile.mjs.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import process from 'node:process';
@@ -104,7 +104,19 @@ function brief(r) {
     .join(' ');
 }
 
+/** The commit measured, and whether the working tree differed from it (the shared tree may hold others' edits). */
+function revision() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: HERE, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', '../src'], { cwd: HERE, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} + uncommitted changes in src/` : head;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 const meta = {
+  revision: revision(),
   quick,
   runs,
   sizes: planSizes({ quick }),
