@@ -3,54 +3,41 @@
  * retries with the same event keys and, once the server answers, every event is stored exactly once.
  * Also the nastier variant: the server commits, then a gateway replaces its answer with a 502.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/protocol/routes';
-import { startChaosProxy, type ChaosProxy } from '../helpers/chaos-proxy';
-import { startServer, type StartedServer } from '../helpers/start-server';
-import { expectExactlyOnce, fastClient, recordMany } from './fault-kit';
+import { expectExactlyOnce, fastClient, recordMany, useProxiedServer } from './fault-kit';
 
-let server: StartedServer;
-let proxy: ChaosProxy;
-
-beforeAll(async () => {
-  server = await startServer();
-  proxy = await startChaosProxy(server.url);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await server?.close();
-});
+const env = useProxiedServer();
 
 describe('fault: error statuses on batch requests', () => {
   it.each([500, 502, 503, 504])('%i on the first three batch attempts: retried, every event stored once', async (status) => {
-    proxy.reset();
-    const apiKey = await server.createKey(`status-${status}`);
-    proxy.enqueue([{ kind: 'status', status }, { kind: 'status', status }, { kind: 'status', status }], ROUTES.usageBatch);
-    const client = fastClient(proxy.url, apiKey, { maxBatchSize: 10 });
+    env.proxy.reset();
+    const apiKey = await env.server.createKey(`status-${status}`);
+    env.proxy.enqueue([{ kind: 'status', status }, { kind: 'status', status }, { kind: 'status', status }], ROUTES.usageBatch);
+    const client = fastClient(env.proxy.url, apiKey, { maxBatchSize: 10 });
     const recorded = recordMany(client, 40, `s${status}`);
     const report = await client.shutdown();
 
-    expect(proxy.pending()).toBe(0);
-    expect(proxy.log.filter((e) => e.status === status)).toHaveLength(3);
+    expect(env.proxy.pending()).toBe(0);
+    expect(env.proxy.log.filter((e) => e.status === status)).toHaveLength(3);
     expect(report).toMatchObject({ delivered: 40, duplicates: 0, failed: 0, dropped: 0, unsent: [] });
-    await expectExactlyOnce(server.store, apiKey, recorded);
+    await expectExactlyOnce(env.server.store, apiKey, recorded);
   });
 
   it('the server commits, then a gateway answers 502 instead: the retry is a duplicate, never a second row', async () => {
-    proxy.reset();
-    const apiKey = await server.createKey('forward-then-502');
-    proxy.enqueue([{ kind: 'forward-then-status', status: 502 }, { kind: 'forward-then-status', status: 504 }], ROUTES.usageBatch);
-    const client = fastClient(proxy.url, apiKey, { maxBatchSize: 10 });
+    env.proxy.reset();
+    const apiKey = await env.server.createKey('forward-then-502');
+    env.proxy.enqueue([{ kind: 'forward-then-status', status: 502 }, { kind: 'forward-then-status', status: 504 }], ROUTES.usageBatch);
+    const client = fastClient(env.proxy.url, apiKey, { maxBatchSize: 10 });
     const recorded = recordMany(client, 30, 'fts');
     const report = await client.shutdown();
 
     // Both lost answers were for committed batches, so exactly their events come back as duplicates.
-    const committedThenLost = proxy.log.filter((e) => e.action === 'forward-then-status' && e.upstreamStatus === 200);
+    const committedThenLost = env.proxy.log.filter((e) => e.action === 'forward-then-status' && e.upstreamStatus === 200);
     expect(committedThenLost).toHaveLength(2);
     expect(report.delivered + report.duplicates).toBe(30);
     expect(report.duplicates).toBeGreaterThan(0);
     expect(report).toMatchObject({ failed: 0, dropped: 0 });
-    await expectExactlyOnce(server.store, apiKey, recorded);
+    await expectExactlyOnce(env.server.store, apiKey, recorded);
   });
 });

@@ -4,10 +4,32 @@
  * final check against the store: every recorded event stored exactly once, quantities summed.
  */
 import pino from 'pino';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { BearLumen, type BatchingOptions, type UsageRecordResponse } from '@bearlumen/node-sdk';
 import type { Store } from '@bearlumen/node-sdk/server';
+import { startChaosProxy, type ChaosProxy } from '../helpers/chaos-proxy';
+import { startServer, type StartedServer } from '../helpers/start-server';
 import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
+
+/** The real server with a chaos proxy in front, started before the file's tests and stopped after them. */
+export interface ProxiedServer {
+  readonly server: StartedServer;
+  readonly proxy: ChaosProxy;
+}
+
+/** Registers the file's beforeAll / afterAll; read `server` and `proxy` inside tests only. */
+export function useProxiedServer(): ProxiedServer {
+  const env = {} as { server: StartedServer; proxy: ChaosProxy };
+  beforeAll(async () => {
+    env.server = await startServer();
+    env.proxy = await startChaosProxy(env.server.url);
+  });
+  afterAll(async () => {
+    await env.proxy?.close();
+    await env.server?.close();
+  });
+  return env;
+}
 
 /** A logger that drops everything (tests that inspect logs build their own). */
 export const silentLogger = pino({ level: 'silent' });

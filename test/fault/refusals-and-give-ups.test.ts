@@ -4,49 +4,36 @@
  * stored); a Retry-After longer than the retry budget gives the events up as `retries_exhausted`, with
  * their keys in the `drop` observer, and resending those later stores each exactly once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BearLumenAuthenticationError, type UsageEventInput } from '@bearlumen/node-sdk';
 import { ROUTES } from '../../src/protocol/routes';
-import { startChaosProxy, type ChaosProxy } from '../helpers/chaos-proxy';
-import { startServer, type StartedServer } from '../helpers/start-server';
 import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
-import { expectExactlyOnce, fastClient, recordMany } from './fault-kit';
+import { expectExactlyOnce, fastClient, recordMany, useProxiedServer } from './fault-kit';
 
-let server: StartedServer;
-let proxy: ChaosProxy;
+const env = useProxiedServer();
 
-beforeAll(async () => {
-  server = await startServer();
-  proxy = await startChaosProxy(server.url);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await server?.close();
-});
-
-const storedRows = async (apiKey: string): Promise<number> => (await readStoredEvents(server.store, await tenantIdOf(server.store, apiKey))).length;
+const storedRows = async (apiKey: string): Promise<number> => (await readStoredEvents(env.server.store, await tenantIdOf(env.server.store, apiKey))).length;
 
 describe('fault: refusals and give-ups are accounted for', () => {
   it('413 on a batch: it is split in halves until it fits, every event stored once', async () => {
-    proxy.reset();
-    const apiKey = await server.createKey('split-413');
-    proxy.enqueue([{ kind: 'status', status: 413 }, { kind: 'status', status: 413 }], ROUTES.usageBatch);
-    const client = fastClient(proxy.url, apiKey, { flushIntervalMs: 20 });
+    env.proxy.reset();
+    const apiKey = await env.server.createKey('split-413');
+    env.proxy.enqueue([{ kind: 'status', status: 413 }, { kind: 'status', status: 413 }], ROUTES.usageBatch);
+    const client = fastClient(env.proxy.url, apiKey, { flushIntervalMs: 20 });
     const recorded = recordMany(client, 40, 'split');
     const report = await client.shutdown();
 
-    const sizes = proxy.log.filter((e) => e.path === ROUTES.usageBatch);
+    const sizes = env.proxy.log.filter((e) => e.path === ROUTES.usageBatch);
     expect(sizes.length).toBeGreaterThanOrEqual(4);
     expect(report).toMatchObject({ delivered: 40, duplicates: 0, failed: 0, dropped: 0 });
-    await expectExactlyOnce(server.store, apiKey, recorded);
+    await expectExactlyOnce(env.server.store, apiKey, recorded);
   });
 
   it('401 on a batch: its events fail with BearLumenAuthenticationError, are counted, and nothing is stored', async () => {
-    proxy.reset();
-    const apiKey = await server.createKey('refused-401');
-    proxy.enqueue({ kind: 'status', status: 401, body: JSON.stringify({ error: { type: 'authentication_error', code: 'api_key_invalid', message: 'revoked' }, requestId: 'req_chaos' }) }, ROUTES.usageBatch);
-    const client = fastClient(proxy.url, apiKey, { flushIntervalMs: 20 });
+    env.proxy.reset();
+    const apiKey = await env.server.createKey('refused-401');
+    env.proxy.enqueue({ kind: 'status', status: 401, body: JSON.stringify({ error: { type: 'authentication_error', code: 'api_key_invalid', message: 'revoked' }, requestId: 'req_chaos' }) }, ROUTES.usageBatch);
+    const client = fastClient(env.proxy.url, apiKey, { flushIntervalMs: 20 });
     const recorded = recordMany(client, 25, 'auth');
     const report = await client.shutdown();
     const outcomes = await Promise.allSettled(recorded.map((r) => r.promise));
@@ -57,11 +44,11 @@ describe('fault: refusals and give-ups are accounted for', () => {
   });
 
   it('Retry-After beyond the retry budget: events dropped as retries_exhausted with their keys; a resend stores each once', async () => {
-    proxy.reset();
-    const apiKey = await server.createKey('exhausted');
+    env.proxy.reset();
+    const apiKey = await env.server.createKey('exhausted');
     // The first attempt commits but its answer is lost; the retry is told to come back far too late.
-    proxy.enqueue([{ kind: 'reset-after' }, { kind: 'status', status: 503, headers: { 'retry-after': '30' } }], ROUTES.usageBatch);
-    const client = fastClient(proxy.url, apiKey, { flushIntervalMs: 20, maxRetryDurationMs: 1000 });
+    env.proxy.enqueue([{ kind: 'reset-after' }, { kind: 'status', status: 503, headers: { 'retry-after': '30' } }], ROUTES.usageBatch);
+    const client = fastClient(env.proxy.url, apiKey, { flushIntervalMs: 20, maxRetryDurationMs: 1000 });
     const dropped: UsageEventInput[] = [];
     client.on('drop', (payload) => dropped.push(...payload.events));
     const recorded = recordMany(client, 30, 'exh');
@@ -74,12 +61,12 @@ describe('fault: refusals and give-ups are accounted for', () => {
     expect(await storedRows(apiKey)).toBe(30);
 
     // The caller resends what the drop observer handed over: the server already holds every one.
-    proxy.reset();
-    const again = fastClient(server.url, apiKey);
+    env.proxy.reset();
+    const again = fastClient(env.server.url, apiKey);
     const result = await again.usage.recordBatch(dropped);
     await again.shutdown();
     expect(result).toMatchObject({ recordedCount: 0, skippedCount: 30 });
-    const stored = summarize(await readStoredEvents(server.store, await tenantIdOf(server.store, apiKey)));
+    const stored = summarize(await readStoredEvents(env.server.store, await tenantIdOf(env.server.store, apiKey)));
     expect(stored.rows).toBe(30);
     for (const r of recorded) expect(stored.byMarker.get(r.marker)?.length, r.marker).toBe(1);
   });

@@ -3,55 +3,42 @@
  * are retried by the transport with the same event keys / the same `Idempotency-Key`, so the server
  * never creates or counts twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BearLumen } from '@bearlumen/node-sdk';
 import { ROUTES } from '../../src/protocol/routes';
-import { startChaosProxy, type ChaosProxy } from '../helpers/chaos-proxy';
-import { startServer, type StartedServer } from '../helpers/start-server';
 import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
-import { silentLogger } from './fault-kit';
+import { silentLogger, useProxiedServer } from './fault-kit';
 
-let server: StartedServer;
-let proxy: ChaosProxy;
-
-beforeAll(async () => {
-  server = await startServer();
-  proxy = await startChaosProxy(server.url);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await server?.close();
-});
+const env = useProxiedServer();
 
 async function clientFor(tenant: string): Promise<{ client: BearLumen; apiKey: string }> {
-  const apiKey = await server.createKey(tenant);
-  return { apiKey, client: new BearLumen({ apiKey, baseUrl: proxy.url, timeout: 2000, maxRetries: 3, handleExit: false, logger: silentLogger }) };
+  const apiKey = await env.server.createKey(tenant);
+  return { apiKey, client: new BearLumen({ apiKey, baseUrl: env.proxy.url, timeout: 2000, maxRetries: 3, handleExit: false, logger: silentLogger }) };
 }
 
 describe('fault: lost responses to single requests', () => {
   it('recordBatch without keys: the response is lost after commit, the retry is skipped, stored once', async () => {
-    proxy.reset();
+    env.proxy.reset();
     const { client, apiKey } = await clientFor('record-batch-lost');
-    proxy.enqueue({ kind: 'reset-after' }, ROUTES.usageBatch);
+    env.proxy.enqueue({ kind: 'reset-after' }, ROUTES.usageBatch);
     const events = Array.from({ length: 30 }, (_, i) => ({ eventType: 'fault_test', metricName: 'requests', quantity: i + 1, metadata: { n: `rb-${i}` } }));
     const result = await client.usage.recordBatch(events);
     await client.shutdown();
 
-    expect(proxy.log.map((e) => e.action)).toEqual(['reset-after', 'forward']);
+    expect(env.proxy.log.map((e) => e.action)).toEqual(['reset-after', 'forward']);
     expect(result).toMatchObject({ recordedCount: 0, skippedCount: 30 });
-    const stored = summarize(await readStoredEvents(server.store, await tenantIdOf(server.store, apiKey)));
+    const stored = summarize(await readStoredEvents(env.server.store, await tenantIdOf(env.server.store, apiKey)));
     expect(stored.rows).toBe(30);
     expect(stored.quantitySum).toBe(465);
     expect(result.results.map((r) => r.eventId).sort()).toEqual([...stored.byKey.values()].map((rows) => rows[0]?.eventId).sort());
   });
 
   it('endUsers.create and subscriptions.create: a lost response replays, one entity each', async () => {
-    proxy.reset();
+    env.proxy.reset();
     const { client } = await clientFor('create-lost');
-    proxy.enqueue({ kind: 'reset-after' }, (req) => req.method === 'POST');
+    env.proxy.enqueue({ kind: 'reset-after' }, (req) => req.method === 'POST');
     const { endUser } = await client.endUsers.create({ externalId: 'lost-response-user' });
-    proxy.enqueue({ kind: 'forward-then-status', status: 502 }, (req) => req.method === 'POST');
+    env.proxy.enqueue({ kind: 'forward-then-status', status: 502 }, (req) => req.method === 'POST');
     const subscription = await client.subscriptions.create({
       userId: endUser.id,
       pricingPlanId: 'plan_pro',
@@ -62,7 +49,7 @@ describe('fault: lost responses to single requests', () => {
     const subscriptions = await client.subscriptions.list();
     await client.shutdown();
 
-    expect(proxy.log.filter((e) => e.method === 'POST').map((e) => [e.action, e.upstreamStatus])).toEqual([
+    expect(env.proxy.log.filter((e) => e.method === 'POST').map((e) => [e.action, e.upstreamStatus])).toEqual([
       ['reset-after', 201],
       ['forward', 201],
       ['forward-then-status', 201],
