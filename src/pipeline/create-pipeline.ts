@@ -66,7 +66,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   readonly #gate: BackoffGate;
   readonly #queue: PQueue;
   readonly #deliver: (entries: PendingEvent[], signal: AbortSignal) => Promise<void>;
-  readonly #stamp: (event: UsageEventInput) => UsageEventInput;
+  readonly #stamp: (event: UsageEventInput) => void;
   readonly #abort = new AbortController();
   readonly #batches = new Set<Batch>();
   readonly #blocked: BlockedRecord[] = [];
@@ -107,10 +107,10 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       this.#ledger.refuse('closed');
       return handledRejection(new BearLumenClosedError());
     }
-    const wire = this.#stamp(event);
-    const bytes = estimateEventBytes(wire);
+    this.#stamp(event);
+    const bytes = estimateEventBytes(event);
     if (this.#blocked.length === 0 && this.#hasRoom(bytes)) {
-      const entry = new PendingEvent(wire, bytes);
+      const entry = new PendingEvent(event, bytes);
       this.#admit(entry);
       return entry.promise;
     }
@@ -118,7 +118,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       this.#ledger.refuse('buffer_full');
       return handledRejection((this.#bufferFullError ??= new BearLumenBufferFullError()));
     }
-    const entry = new PendingEvent(wire, bytes);
+    const entry = new PendingEvent(event, bytes);
     const result = new Promise<void>((admitted, refused) => {
       if (this.#blocked.length === 0) this.#logger.warn({ unacked: this.#ledger.unacked }, "event buffer full: record() waits for room (overflow: 'block')");
       this.#blocked.push({ entry, admitted, refused });

@@ -5,6 +5,13 @@ function ignoreRejection(): void {
   // The caller's own handlers still see the rejection; failures are also counted, logged and emitted.
 }
 
+/** Set by captureResolve for the constructor: one shared executor instead of a closure per event (hot path). */
+let capturedResolve: ((result: UsageRecordResponse | Promise<never>) => void) | undefined;
+
+function captureResolve(resolve: (result: UsageRecordResponse | Promise<never>) => void): void {
+  capturedResolve = resolve;
+}
+
 /**
  * One accepted event until its outcome is known: the stamped wire event, its estimated size, and the
  * promise `record()` returned. Settles at most once (a shutdown deadline may race a late response).
@@ -21,9 +28,9 @@ export class PendingEvent {
   constructor(event: UsageEventInput, bytes: number) {
     this.event = event;
     this.bytes = bytes;
-    this.promise = new Promise<UsageRecordResponse>((resolve) => {
-      this.#resolve = resolve;
-    });
+    this.promise = new Promise<UsageRecordResponse>(captureResolve);
+    this.#resolve = capturedResolve;
+    capturedResolve = undefined;
   }
 
   get isSettled(): boolean {

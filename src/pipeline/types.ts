@@ -68,7 +68,11 @@ export interface PipelineEventMap {
 
 /** What the client needs from the pipeline. */
 export interface Pipeline {
-  /** Buffers an already validated, folded event; resolves when its batch is acknowledged. */
+  /**
+   * Buffers an already validated, folded event; resolves when its batch is acknowledged. Takes ownership
+   * of `event` (a fresh object from toWireEvent): its missing `idempotencyKey` and `timestamp` are filled
+   * in place, and it must not be recorded twice.
+   */
   record(event: UsageEventInput): Promise<UsageRecordResponse>;
   /** Settles every event buffered before the call (resolved or rejected); never rejects itself. */
   flush(): Promise<void>;

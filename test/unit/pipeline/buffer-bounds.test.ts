@@ -4,6 +4,7 @@ import { BearLumenAuthenticationError, BearLumenBufferFullError } from '@bearlum
 import { createPipeline } from '../../../src/pipeline/create-pipeline';
 import { resolveBatchingOptions, type BatchingOptions } from '../../../src/pipeline/options';
 import type { Pipeline, PipelineEventMap } from '../../../src/pipeline/types';
+import type { UsageEventInput } from '../../../src/protocol/types';
 import { FakeTransport, silentLogger, sleep, usageEvent } from './fake-transport';
 
 function pipelineWith(transport: FakeTransport, batching: BatchingOptions, logger = silentLogger): Pipeline {
@@ -46,9 +47,10 @@ describe('pipeline bounds (fake transport)', () => {
   it('bounds the bytes held as well as the count: records beyond maxBufferedBytes are refused', async () => {
     const { transport, open } = heldTransport();
     const pipeline = pipelineWith(transport, { maxBufferedBytes: 4096, flushIntervalMs: 1 });
-    const big = usageEvent(1, { metadata: { note: 'x'.repeat(1500) } });
-    const accepted = [pipeline.record(big), pipeline.record(big)];
-    await expect(pipeline.record(big)).rejects.toBeInstanceOf(BearLumenBufferFullError);
+    // The pipeline owns each event it is given (it stamps it in place): a fresh one per record.
+    const big = (): UsageEventInput => usageEvent(1, { metadata: { note: 'x'.repeat(1500) } });
+    const accepted = [pipeline.record(big()), pipeline.record(big())];
+    await expect(pipeline.record(big())).rejects.toBeInstanceOf(BearLumenBufferFullError);
     expect(pipeline.stats().bufferedBytes).toBeLessThanOrEqual(4096);
     open();
     await Promise.all(accepted);

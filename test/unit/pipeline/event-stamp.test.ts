@@ -5,32 +5,41 @@ import type { UsageEventInput } from '../../../src/protocol/types';
 const event: UsageEventInput = { eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 3 };
 
 describe('createEventStamper', () => {
-  it('stamps the call time and a key without touching the caller object', () => {
+  /** What toWireEvent hands the pipeline: a fresh object with both slots present and empty. */
+  const fresh = (): UsageEventInput => ({ ...event, idempotencyKey: undefined, timestamp: undefined }) as unknown as UsageEventInput;
+
+  it('fills in the call time and a key, in place', () => {
     const stamp = createEventStamper(() => Date.parse('2026-01-02T03:04:05.678Z'));
-    const stamped = stamp(event);
-    expect(stamped).toMatchObject({ ...event, timestamp: '2026-01-02T03:04:05.678Z' });
-    expect(event).not.toHaveProperty('idempotencyKey');
-    expect(stamped.idempotencyKey).toMatch(/^[\x20-\x7e]{1,255}$/);
+    const wire = fresh();
+    stamp(wire);
+    expect(wire).toMatchObject({ ...event, timestamp: '2026-01-02T03:04:05.678Z' });
+    expect(wire.idempotencyKey).toMatch(/^[0-9a-z]{9}-[0-9a-f]{12}-[0-9a-z]{6}$/);
   });
 
   it('keeps a caller-given key and timestamp', () => {
     const stamp = createEventStamper();
     const given = { ...event, idempotencyKey: 'mine', timestamp: '2026-01-01T00:00:00.000Z' };
-    expect(stamp(given)).toBe(given);
+    stamp(given);
+    expect(given).toEqual({ ...event, idempotencyKey: 'mine', timestamp: '2026-01-01T00:00:00.000Z' });
   });
 
   it('makes unique keys that sort in creation order within a client and differ between clients', () => {
     let clock = 1_700_000_000_000;
     const stamp = createEventStamper(() => clock);
+    const keyOf = (stamper: (e: UsageEventInput) => void): string => {
+      const wire = fresh();
+      stamper(wire);
+      return wire.idempotencyKey as string;
+    };
     const keys: string[] = [];
     for (let i = 0; i < 5000; i++) {
       if (i % 1000 === 0) clock += 1;
-      keys.push(stamp(event).idempotencyKey as string);
+      keys.push(keyOf(stamp));
     }
     expect(new Set(keys).size).toBe(keys.length);
     expect([...keys].sort()).toEqual(keys);
-    const other = createEventStamper(() => clock);
-    expect(keys).not.toContain(other(event).idempotencyKey);
+    expect(keys.every((key) => key.length === keys[0]?.length)).toBe(true);
+    expect(keys).not.toContain(keyOf(createEventStamper(() => clock)));
   });
 });
 
