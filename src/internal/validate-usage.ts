@@ -19,9 +19,26 @@ import {
   optionalMetadata,
 } from './validate';
 
-const EVENT_KEYS: ReadonlySet<string> = new Set([
-  'eventType', 'metricName', 'quantity', 'subscriptionId', 'idempotencyKey', 'timestamp', 'metadata', 'agent_id', 'workflow_id',
-]);
+const EVENT_KEY_LIST = ['eventType', 'metricName', 'quantity', 'subscriptionId', 'idempotencyKey', 'timestamp', 'metadata', 'agent_id', 'workflow_id'] as const;
+const EVENT_KEYS: ReadonlySet<string> = new Set(EVENT_KEY_LIST);
+
+/** EVENT_KEYS.has(key), as a switch: ~5× cheaper per key than a Set lookup on the record() path (bench/). */
+function isEventKey(key: string): boolean {
+  switch (key) {
+    case 'eventType':
+    case 'metricName':
+    case 'quantity':
+    case 'subscriptionId':
+    case 'idempotencyKey':
+    case 'timestamp':
+    case 'metadata':
+    case 'agent_id':
+    case 'workflow_id':
+      return true;
+    default:
+      return false;
+  }
+}
 
 const NAME_RULE = { max: MAX_NAME_LENGTH, pattern: NAME_PATTERN, patternRule: 'must contain only letters, digits and _ . : -' };
 
@@ -31,12 +48,14 @@ const NAME_RULE = { max: MAX_NAME_LENGTH, pattern: NAME_PATTERN, patternRule: 'm
  * the same name already in `metadata` (the explicit parameter is the more specific statement).
  * The caller's objects are never mutated.
  * @param field path prefix for error messages, e.g. `events[3]`; '' for a single event.
- * @param now the current time, ms (injected for tests).
+ * @param now the clock, ms (injected for tests); read only when the event carries a timestamp.
  * @throws {BearLumenValidationError} naming the first broken rule.
  */
-export function toWireEvent(input: unknown, field: string, now: number): UsageEventInput {
+export function toWireEvent(input: unknown, field: string, now: () => number): UsageEventInput {
   assertObject(input, field === '' ? 'event' : field);
-  assertKnownKeys(input, EVENT_KEYS, field);
+  for (const key in input) {
+    if (!isEventKey(key) && input[key] !== undefined) assertKnownKeys(input, EVENT_KEYS, field);
+  }
   const { eventType, metricName, quantity, subscriptionId, idempotencyKey, timestamp, metadata, agent_id, workflow_id } = input;
   assertName(eventType, field, 'eventType');
   assertName(metricName, field, 'metricName');
@@ -50,7 +69,8 @@ export function toWireEvent(input: unknown, field: string, now: number): UsageEv
   if (idempotencyKey !== undefined) optionalIdempotencyKey(idempotencyKey, at(field, 'idempotencyKey'));
   if (timestamp !== undefined) {
     const ms = assertDateTime(timestamp, at(field, 'timestamp'));
-    if (ms < now - MAX_EVENT_AGE_MS || ms > now + MAX_EVENT_SKEW_MS) {
+    const nowMs = now();
+    if (ms < nowMs - MAX_EVENT_AGE_MS || ms > nowMs + MAX_EVENT_SKEW_MS) {
       fail(at(field, 'timestamp'), 'must lie between 35 days ago and 5 minutes from now', timestamp);
     }
   }
@@ -129,7 +149,7 @@ function copyOwnKeys(source: Metadata | undefined): Metadata {
  * Validates a `recordBatch` input: an array of 1–MAX_BATCH_SIZE events, each valid.
  * @throws {BearLumenValidationError} naming `events` or `events[i].<field>`.
  */
-export function toWireBatch(events: unknown, now: number): UsageEventInput[] {
+export function toWireBatch(events: unknown, now: () => number): UsageEventInput[] {
   if (!Array.isArray(events)) fail('events', `must be an array of 1–${MAX_BATCH_SIZE} events`, events);
   if (events.length === 0 || events.length > MAX_BATCH_SIZE) {
     fail('events', `must contain 1–${MAX_BATCH_SIZE} events`, events);

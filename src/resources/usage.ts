@@ -47,7 +47,7 @@ export class Usage extends APIResource {
     // rejection. The pipeline's promise is returned as is.
     let event: UsageEventInput;
     try {
-      event = toWireEvent(data, '', this.context.now());
+      event = toWireEvent(data, '', this.context.now);
     } catch (error) {
       // An invalid event is a bug at the call site: left unhandled so that it surfaces.
       return Promise.reject(error);
@@ -76,7 +76,8 @@ export class Usage extends APIResource {
    * proxy's page): the outcome is unknown, so resend the same events with their idempotency keys.
    */
   async recordBatch(events: UsageRecordInput[], options?: RequestOptions): Promise<UsageBatchResponse> {
-    const wire = toWireBatch(events, this.context.now());
+    const nowMs = this.context.now();
+    const wire = toWireBatch(events, () => nowMs);
     for (const event of wire) event.idempotencyKey ??= this.#nextKey();
     const response = await this.context.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, body: { events: wire }, compress: true }, options);
     // A 2xx that does not account for every event must not pass as success: the events may not be stored

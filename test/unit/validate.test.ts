@@ -124,18 +124,18 @@ describe('client-side validation: rejects BearLumenValidationError naming field 
   });
 
   it('accepts the boundaries: quantity 0, 255-char ids, 1000 events, metadata of exactly 10240 bytes', () => {
-    expect(() => toWireEvent({ ...valid, quantity: 0, agent_id: 'a'.repeat(255) }, '', NOW)).not.toThrow();
+    expect(() => toWireEvent({ ...valid, quantity: 0, agent_id: 'a'.repeat(255) }, '', () => NOW)).not.toThrow();
     const filler = 'x'.repeat(10_240 - JSON.stringify({ k: '' }).length);
-    expect(() => toWireEvent({ ...valid, metadata: { k: filler } }, '', NOW)).not.toThrow();
-    expect(() => toWireEvent({ ...valid, metadata: { k: `${filler}x` } }, '', NOW)).toThrow(/at most 10240 bytes/);
-    expect(() => toWireEvent({ ...valid, timestamp: future }, '', NOW)).toThrow(/5 minutes/);
-    expect(() => toWireEvent({ ...valid, timestamp: new Date(NOW + 4 * 60_000).toISOString() }, '', NOW)).not.toThrow();
-    expect(() => toWireEvent({ ...valid, metricName: 'api_calls', quantity: 0.25 }, '', NOW)).not.toThrow();
+    expect(() => toWireEvent({ ...valid, metadata: { k: filler } }, '', () => NOW)).not.toThrow();
+    expect(() => toWireEvent({ ...valid, metadata: { k: `${filler}x` } }, '', () => NOW)).toThrow(/at most 10240 bytes/);
+    expect(() => toWireEvent({ ...valid, timestamp: future }, '', () => NOW)).toThrow(/5 minutes/);
+    expect(() => toWireEvent({ ...valid, timestamp: new Date(NOW + 4 * 60_000).toISOString() }, '', () => NOW)).not.toThrow();
+    expect(() => toWireEvent({ ...valid, metricName: 'api_calls', quantity: 0.25 }, '', () => NOW)).not.toThrow();
   });
 
   it('counts metadata size in UTF-8 bytes, not characters', () => {
     const euro = '€'.repeat(3_500); // 3 bytes each: 10 500 bytes in 3 500 characters
-    expect(() => toWireEvent({ ...valid, metadata: { k: euro } }, '', NOW)).toThrow(/at most 10240 bytes/);
+    expect(() => toWireEvent({ ...valid, metadata: { k: euro } }, '', () => NOW)).toThrow(/at most 10240 bytes/);
   });
 });
 
@@ -143,19 +143,19 @@ describe('agent_id / workflow_id folding', () => {
   it('folds them into metadata without mutating the input', () => {
     const metadata = { model: 'gpt-4o' };
     const input = { ...valid, metadata, agent_id: 'support-agent', workflow_id: 'onboarding-flow' };
-    const wire = toWireEvent(input, '', NOW);
+    const wire = toWireEvent(input, '', () => NOW);
     expect(wire).toEqual({ ...valid, metadata: { model: 'gpt-4o', agent_id: 'support-agent', workflow_id: 'onboarding-flow' } });
     expect(wire).not.toHaveProperty('agent_id');
     expect(metadata).toEqual({ model: 'gpt-4o' });
   });
 
   it('the explicit parameter wins over a metadata key of the same name', () => {
-    const wire = toWireEvent({ ...valid, agent_id: 'explicit', metadata: { agent_id: 'from-metadata', workflow_id: 'kept' } }, '', NOW);
+    const wire = toWireEvent({ ...valid, agent_id: 'explicit', metadata: { agent_id: 'from-metadata', workflow_id: 'kept' } }, '', () => NOW);
     expect(wire.metadata).toEqual({ agent_id: 'explicit', workflow_id: 'kept' });
   });
 
   it('counts the folded ids in the 10 KB metadata limit', () => {
     const filler = 'x'.repeat(10_240 - JSON.stringify({ k: '' }).length);
-    expect(() => toWireEvent({ ...valid, metadata: { k: filler }, agent_id: 'a' }, '', NOW)).toThrow(/at most 10240 bytes/);
+    expect(() => toWireEvent({ ...valid, metadata: { k: filler }, agent_id: 'a' }, '', () => NOW)).toThrow(/at most 10240 bytes/);
   });
 });
