@@ -1,13 +1,15 @@
 /**
  * Ingest of usage events, shared by the single-event and batch routes: validate every event,
- * check referenced subscriptions, price, then store all in one transaction. All or nothing.
+ * check referenced subscriptions, then store all in one transaction (all or nothing). Events are
+ * priced, given ids and serialised only when the store finds their key new: a replayed batch (the
+ * SDK retrying after a lost response) skips that work entirely.
  */
 import type { ErrorDetail, UsageBatchResponse } from '../protocol/types';
 import { ApiError } from './errors';
 import { newId } from './ids';
 import type { Pricer } from './pricing';
-import type { NewUsageEvent, Store } from './store/store';
-import { isProblem, validateEvent, type EventProblem, type ValidEvent } from './validate-event';
+import type { NewUsageEvent, Store, UsageEventIdentity } from './store/store';
+import { isProblem, metadataJsonOfEvent, validateEvent, type EventProblem, type ValidEvent } from './validate-event';
 
 /** What ingest needs from the app. */
 export interface IngestContext {
@@ -40,20 +42,41 @@ async function checkSubscriptions(ctx: IngestContext, events: readonly (ValidEve
   });
 }
 
-function toNewEvent(e: ValidEvent, ctx: IngestContext): NewUsageEvent {
-  const id = newId('evt_');
+/** A valid event on its way to the store: its key (assigned by the server when the client sent none) and billable fields. */
+interface PendingEvent extends UsageEventIdentity {
+  valid: ValidEvent;
+  /** The id of an event sent without a key, which is also its key; null when the client sent a key. */
+  keylessId: string | null;
+}
+
+function toPending(e: ValidEvent): PendingEvent {
+  // An event sent without a key gets its own id as key: unique, and shown by usage.query.
+  const keylessId = e.idempotencyKey === null ? newId('evt_') : null;
+  return {
+    idempotencyKey: e.idempotencyKey ?? (keylessId as string),
+    eventType: e.eventType,
+    metricName: e.metricName,
+    quantity: e.quantity,
+    subscriptionId: e.subscriptionId,
+    valid: e,
+    keylessId,
+  };
+}
+
+/** The stored row of a new event: id, price and metadata JSON. The store calls this only for keys it does not hold. */
+function toNewEvent(p: PendingEvent, ctx: IngestContext): NewUsageEvent {
+  const e = p.valid;
   const price = ctx.pricer.price(e.metricName, e.quantity, e.metadata, e.timestampMs);
   return {
-    id,
-    // An event sent without a key gets its own id as key: unique, and shown by usage.query.
-    idempotencyKey: e.idempotencyKey ?? id,
+    id: p.keylessId ?? newId('evt_'),
+    idempotencyKey: p.idempotencyKey,
     eventType: e.eventType,
     metricName: e.metricName,
     quantity: e.quantity,
     subscriptionId: e.subscriptionId,
     timestampMs: e.timestampMs,
     receivedAtMs: ctx.nowMs,
-    metadataJson: e.metadataJson,
+    metadataJson: metadataJsonOfEvent(e),
     agentId: e.agentId,
     workflowId: e.workflowId,
     tokenKind: price.tokenKind,
@@ -89,8 +112,8 @@ export async function ingestEvents(ctx: IngestContext, rawEvents: readonly unkno
     throw new ApiError('batch_validation_failed', `${details.length} of ${rawEvents.length} events are invalid; nothing was recorded`, { details });
   }
 
-  const events = (validated as ValidEvent[]).map((e) => toNewEvent(e, ctx));
-  const result = await ctx.store.insertUsageEvents(ctx.tenantId, events);
+  const events = (validated as ValidEvent[]).map(toPending);
+  const result = await ctx.store.insertUsageEvents(ctx.tenantId, events, (p) => toNewEvent(p, ctx));
   if (!result.ok) {
     const details: ErrorDetail[] = result.conflicts.map((c) => ({
       index: c.index,

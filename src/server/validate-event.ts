@@ -28,7 +28,12 @@ export interface ValidEvent {
   idempotencyKey: string | null;
   timestampMs: number;
   metadata: Record<string, unknown> | undefined;
-  metadataJson: string;
+  /**
+   * Compact JSON of `metadata` when validation had to serialise it to measure it; null when a cheap
+   * bound proved it small (flat metadata, the usual case). Read it through `metadataJsonOfEvent`,
+   * which serialises only then: events of a replayed batch are never serialised.
+   */
+  metadataJson: string | null;
   agentId: string | null;
   workflowId: string | null;
 }
@@ -56,6 +61,27 @@ const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
 const MAX_EVENT_COST_USD = Math.floor(Number.MAX_SAFE_INTEGER / 1e9);
 /** RFC 3339 date-time with a mandatory offset. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** JSON.stringify of a finite number is at most 25 characters (`-0.0000012345678901234567`); with room to spare. */
+const MAX_NUMBER_JSON = 32;
+
+/**
+ * An upper bound of the compact UTF-8 JSON size of `metadata` when every value is a string, number,
+ * boolean or null (Infinity otherwise). A UTF-16 unit takes at most 6 bytes in JSON (`\uXXXX`), so
+ * under the limit the exact size need not be computed; above it, validation serialises and measures.
+ */
+function flatJsonBound(metadata: Record<string, unknown>): number {
+  let bound = 2;
+  for (const key in metadata) {
+    const value = metadata[key];
+    bound += key.length * 6 + 4; // quotes, colon, comma
+    if (typeof value === 'string') bound += value.length * 6 + 2;
+    else if (typeof value === 'number') bound += MAX_NUMBER_JSON;
+    else if (typeof value === 'boolean' || value === null) bound += 5;
+    else return Number.POSITIVE_INFINITY;
+  }
+  return bound;
+}
 
 const problem = (code: ErrorCode, param: string, message: string): EventProblem => ({ code, param, message });
 
@@ -165,10 +191,13 @@ export function validateEvent(input: unknown, nowMs: number): ValidEvent | Event
       `metadata.cost must be a number of USD from 0 to ${MAX_EVENT_COST_USD} (got ${describeValue(cost)})`,
     );
   }
-  const metadataJson = metadata === undefined ? '{}' : compactJsonOf(metadata);
-  if (metadataJson === null) return problem('metadata_invalid', 'metadata', 'metadata is nested too deeply');
-  if (metadataJson.length > MAX_METADATA_BYTES / 3 && Buffer.byteLength(metadataJson, 'utf8') > MAX_METADATA_BYTES) {
-    return problem('metadata_too_large', 'metadata', `metadata must be at most ${MAX_METADATA_BYTES} bytes as compact UTF-8 JSON`);
+  let metadataJson: string | null = null;
+  if (metadata !== undefined && flatJsonBound(metadata) > MAX_METADATA_BYTES) {
+    metadataJson = compactJsonOf(metadata);
+    if (metadataJson === null) return problem('metadata_invalid', 'metadata', 'metadata is nested too deeply');
+    if (metadataJson.length > MAX_METADATA_BYTES / 3 && Buffer.byteLength(metadataJson, 'utf8') > MAX_METADATA_BYTES) {
+      return problem('metadata_too_large', 'metadata', `metadata must be at most ${MAX_METADATA_BYTES} bytes as compact UTF-8 JSON`);
+    }
   }
 
   return {
@@ -183,6 +212,13 @@ export function validateEvent(input: unknown, nowMs: number): ValidEvent | Event
     agentId: typeof metadata?.['agent_id'] === 'string' ? metadata['agent_id'] : null,
     workflowId: typeof metadata?.['workflow_id'] === 'string' ? metadata['workflow_id'] : null,
   };
+}
+
+/** Compact JSON of a valid event's metadata ('{}' when it has none), as stored. */
+export function metadataJsonOfEvent(e: ValidEvent): string {
+  if (e.metadataJson !== null) return e.metadataJson;
+  // Only flat metadata gets here (see flatJsonBound), which JSON.stringify cannot fail on.
+  return e.metadata === undefined ? '{}' : JSON.stringify(e.metadata);
 }
 
 /** Type guard: did `validateEvent` reject the event? */

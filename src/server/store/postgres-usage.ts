@@ -14,9 +14,11 @@ import type {
   InsertUsageEventsResult,
   NewUsageEvent,
   UsageAggregateRow,
+  UsageEventIdentity,
   UsageFilter,
   UsageSummaryTotals,
 } from './store';
+import { eventAsIs } from './store';
 
 const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
 /** Column per dimension; a fixed map, so no user input ever reaches the SQL text. */
@@ -54,6 +56,8 @@ interface BillableFields {
   subscriptionId: string | null;
 }
 
+type Complete = (event: UsageEventIdentity, index: number) => NewUsageEvent;
+
 interface StoredEventRow {
   id: string;
   idempotency_key: string;
@@ -65,7 +69,7 @@ interface StoredEventRow {
 
 type Conflict = { index: number; idempotencyKey: string; existingEventId: string };
 
-const sameBillable = (a: BillableFields, b: BillableFields): boolean =>
+const sameBillable = (a: BillableFields, b: UsageEventIdentity): boolean =>
   a.eventType === b.eventType && a.metricName === b.metricName && a.quantity === b.quantity && a.subscriptionId === b.subscriptionId;
 
 /** The stored events among `keys`, by key (billable fields only). */
@@ -79,26 +83,31 @@ async function readStored(db: pg.Pool | pg.PoolClient, tenantId: string, keys: r
 }
 
 /**
- * Each event's outcome, given what the store holds per key and which keys this call inserted: the
- * first event of an inserted key is recorded; every other event is a duplicate of the stored one
- * when the billable fields match, else a conflict (and then the call must write nothing).
+ * Each event's outcome, given what the store holds per key and the events this call inserted (by
+ * key): the first event of an inserted key is recorded; every other event is a duplicate of the
+ * stored (or inserted) one when the billable fields match, else a conflict (and then the call must
+ * write nothing).
  */
-function resolve(events: readonly NewUsageEvent[], stored: ReadonlyMap<string, BillableFields>, insertedKeys: ReadonlySet<string>): InsertUsageEventsResult {
+function resolve(
+  events: readonly UsageEventIdentity[],
+  stored: ReadonlyMap<string, BillableFields>,
+  inserted: ReadonlyMap<string, NewUsageEvent>,
+): InsertUsageEventsResult {
   const results: { eventId: string; recorded: boolean }[] = new Array(events.length);
   const conflicts: Conflict[] = [];
   const recordedNow = new Set<string>();
   events.forEach((e, index) => {
-    const existing = stored.get(e.idempotencyKey);
+    const mine = inserted.get(e.idempotencyKey);
+    if (mine !== undefined && !recordedNow.has(e.idempotencyKey)) {
+      recordedNow.add(e.idempotencyKey);
+      results[index] = { eventId: mine.id, recorded: true };
+      return;
+    }
+    const existing = mine ?? stored.get(e.idempotencyKey);
     // Usage events are never deleted, so a key the insert skipped is always readable.
     if (existing === undefined) throw new Error(`usage event with idempotency key ${JSON.stringify(e.idempotencyKey)} vanished during insert`);
-    if (insertedKeys.has(e.idempotencyKey) && !recordedNow.has(e.idempotencyKey)) {
-      recordedNow.add(e.idempotencyKey);
-      results[index] = { eventId: e.id, recorded: true };
-    } else if (sameBillable(existing, e)) {
-      results[index] = { eventId: existing.id, recorded: false };
-    } else {
-      conflicts.push({ index, idempotencyKey: e.idempotencyKey, existingEventId: existing.id });
-    }
+    if (sameBillable(existing, e)) results[index] = { eventId: existing.id, recorded: false };
+    else conflicts.push({ index, idempotencyKey: e.idempotencyKey, existingEventId: existing.id });
   });
   return conflicts.length > 0 ? { ok: false, conflicts } : { ok: true, results, recordedCount: recordedNow.size };
 }
@@ -126,18 +135,33 @@ function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unkno
 export class PostgresUsage {
   protected constructor(protected readonly pool: pg.Pool) {}
 
-  async insertUsageEvents(tenantId: string, events: readonly NewUsageEvent[]): Promise<InsertUsageEventsResult> {
+  async insertUsageEvents(tenantId: string, events: readonly NewUsageEvent[]): Promise<InsertUsageEventsResult>;
+  async insertUsageEvents<E extends UsageEventIdentity>(
+    tenantId: string,
+    events: readonly E[],
+    complete: (event: E, index: number) => NewUsageEvent,
+  ): Promise<InsertUsageEventsResult>;
+  async insertUsageEvents(tenantId: string, events: readonly UsageEventIdentity[], complete: Complete = eventAsIs): Promise<InsertUsageEventsResult> {
     if (events.length === 0) return { ok: true, results: [], recordedCount: 0 };
     // Only the first occurrence of a key in the call can be inserted; later ones are compared with it.
-    const first = new Map<string, NewUsageEvent>();
-    for (const e of events) if (!first.has(e.idempotencyKey)) first.set(e.idempotencyKey, e);
+    const first = new Map<string, number>();
+    events.forEach((e, index) => {
+      if (!first.has(e.idempotencyKey)) first.set(e.idempotencyKey, index);
+    });
     // Stored keys are read first, outside any transaction: a stored event never changes, so what we
-    // see stays true. A batch of duplicates (a retry after a lost response) costs one indexed read
-    // and writes nothing; a conflict with a stored event is found before anything is written.
+    // see stays true. A batch of duplicates (a retry after a lost response) costs one indexed read,
+    // is never priced (`complete` runs only for keys not stored) and writes nothing; a conflict with
+    // a stored event is found before anything is written.
     const stored = await readStored(this.pool, tenantId, [...first.keys()]);
-    const fresh = [...first.values()].filter((e) => !stored.has(e.idempotencyKey));
-    const planned = resolve(events, new Map([...stored, ...fresh.map((e) => [e.idempotencyKey, e] as const)]), new Set(fresh.map((e) => e.idempotencyKey)));
-    if (fresh.length === 0 || !planned.ok) return planned;
+    const fresh = new Map<string, NewUsageEvent>();
+    for (const [key, index] of first) {
+      if (stored.has(key)) continue;
+      const e = complete(events[index] as UsageEventIdentity, index);
+      if (e.idempotencyKey !== key) throw new Error('complete() changed the idempotency key of an event');
+      fresh.set(key, e);
+    }
+    const planned = resolve(events, stored, fresh);
+    if (fresh.size === 0 || !planned.ok) return planned;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await withTransaction(this.pool, (client) => this.#insertFresh(client, tenantId, events, fresh, new Map(stored)), (result) => result.ok);
@@ -154,10 +178,11 @@ export class PostgresUsage {
   async #insertFresh(
     client: pg.PoolClient,
     tenantId: string,
-    events: readonly NewUsageEvent[],
-    fresh: readonly NewUsageEvent[],
+    events: readonly UsageEventIdentity[],
+    freshByKey: ReadonlyMap<string, NewUsageEvent>,
     stored: Map<string, BillableFields>,
   ): Promise<InsertUsageEventsResult> {
+    const fresh = [...freshByKey.values()];
     const inserted = await client.query<{ idempotency_key: string }>({
       name: 'bearlumen_insert_events',
       text: INSERT_EVENTS_SQL,
@@ -180,14 +205,14 @@ export class PostgresUsage {
         fresh.map((e) => e.priceSource),
       ],
     });
-    const insertedKeys = new Set(inserted.rows.map((r) => r.idempotency_key));
-    for (const e of fresh) if (insertedKeys.has(e.idempotencyKey)) stored.set(e.idempotencyKey, e);
-    if (insertedKeys.size < fresh.length) {
-      const raced = fresh.filter((e) => !insertedKeys.has(e.idempotencyKey)).map((e) => e.idempotencyKey);
+    const insertedByKey = new Map<string, NewUsageEvent>();
+    for (const r of inserted.rows) insertedByKey.set(r.idempotency_key, freshByKey.get(r.idempotency_key) as NewUsageEvent);
+    if (insertedByKey.size < fresh.length) {
+      const raced = fresh.filter((e) => !insertedByKey.has(e.idempotencyKey)).map((e) => e.idempotencyKey);
       for (const [key, row] of await readStored(client, tenantId, raced)) stored.set(key, row);
     }
     // A conflict with what another replica just stored: withTransaction rolls back (ok: false).
-    return resolve(events, stored, insertedKeys);
+    return resolve(events, stored, insertedByKey);
   }
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {
     const { sql, params } = whereOf(tenantId, filter);

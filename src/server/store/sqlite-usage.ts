@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
 import { newId } from '../ids';
-import { createSqliteIngest } from './sqlite-ingest';
+import { createSqliteIngest, type SqliteIngest } from './sqlite-ingest';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
@@ -13,9 +13,11 @@ import type {
   InsertUsageEventsResult,
   NewUsageEvent,
   UsageAggregateRow,
+  UsageEventIdentity,
   UsageFilter,
   UsageSummaryTotals,
 } from './store';
+import { eventAsIs } from './store';
 
 // Cost sums use TOTAL (a double), not SUM: SUM of integers raises "integer overflow" past 2^63,
 // which a tenant could reach with huge metadata.cost values and so break its own reports. Below
@@ -48,7 +50,7 @@ function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unkno
 /** Base of `SqliteStore`: owns the connection and the prepared-statement cache. */
 export class SqliteUsage {
   readonly #statements = new Map<string, Database.Statement>();
-  readonly #insertEvents: (tenantId: string, events: readonly NewUsageEvent[]) => InsertUsageEventsResult;
+  readonly #insertEvents: SqliteIngest;
 
   protected constructor(protected readonly db: Database.Database) {
     this.#insertEvents = createSqliteIngest(db);
@@ -70,8 +72,18 @@ export class SqliteUsage {
     return newId(prefix);
   }
 
-  async insertUsageEvents(tenantId: string, events: readonly NewUsageEvent[]): Promise<InsertUsageEventsResult> {
-    return this.#insertEvents(tenantId, events);
+  async insertUsageEvents(tenantId: string, events: readonly NewUsageEvent[]): Promise<InsertUsageEventsResult>;
+  async insertUsageEvents<E extends UsageEventIdentity>(
+    tenantId: string,
+    events: readonly E[],
+    complete: (event: E, index: number) => NewUsageEvent,
+  ): Promise<InsertUsageEventsResult>;
+  async insertUsageEvents(
+    tenantId: string,
+    events: readonly UsageEventIdentity[],
+    complete: (event: UsageEventIdentity, index: number) => NewUsageEvent = eventAsIs,
+  ): Promise<InsertUsageEventsResult> {
+    return this.#insertEvents(tenantId, events, complete);
   }
 
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {

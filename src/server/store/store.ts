@@ -110,15 +110,22 @@ export interface SubscriptionRef {
 /** Token kind of an LLM token event, derived from `metricName` (and `metadata.token_type`). */
 export type TokenKind = 'input' | 'output' | 'cache_read' | 'cache_write';
 
-/** A validated, priced usage event ready to store. */
-export interface NewUsageEvent {
-  /** Pre-generated `evt_…` id, used only if this event is new. */
-  id: string;
+/**
+ * What decides an event's fate at ingest: its key, and the billable fields compared when the key is
+ * already stored (same fields: a duplicate; different: a conflict).
+ */
+export interface UsageEventIdentity {
   idempotencyKey: string;
   eventType: string;
   metricName: string;
   quantity: number;
   subscriptionId: string | null;
+}
+
+/** A validated, priced usage event ready to store. */
+export interface NewUsageEvent extends UsageEventIdentity {
+  /** Pre-generated `evt_…` id, used only if this event is new. */
+  id: string;
   timestampMs: number;
   receivedAtMs: number;
   /** Compact JSON of the metadata object (agent_id / workflow_id already folded in). */
@@ -142,6 +149,12 @@ export interface NewUsageEvent {
 export type InsertUsageEventsResult =
   | { ok: true; results: UsageRecordResponse[]; recordedCount: number }
   | { ok: false; conflicts: { index: number; idempotencyKey: string; existingEventId: string }[] };
+
+/**
+ * The `complete` of the one-argument form of `insertUsageEvents`, whose events are already complete
+ * (the overloads guarantee it; engines implement only the two-argument form).
+ */
+export const eventAsIs = (event: UsageEventIdentity): NewUsageEvent => event as NewUsageEvent;
 
 /** Filter shared by every usage read. The range is half-open: [startMs, endMs). */
 export interface UsageFilter {
@@ -269,6 +282,17 @@ export interface Store {
    * aborts the whole call (nothing written) and is reported in `conflicts`.
    */
   insertUsageEvents(tenantId: string, events: readonly NewUsageEvent[]): Promise<InsertUsageEventsResult>;
+  /**
+   * The same, for events not yet priced: the store calls `complete(event, index)` only for the events
+   * it is about to insert (the first event of each key not stored), so a replayed batch is never
+   * priced or given ids. `complete` must return the event's key unchanged; results and conflicts are
+   * exactly those of the first form.
+   */
+  insertUsageEvents<E extends UsageEventIdentity>(
+    tenantId: string,
+    events: readonly E[],
+    complete: (event: E, index: number) => NewUsageEvent,
+  ): Promise<InsertUsageEventsResult>;
   /** Events matching the filter, newest first (timestamp, then insertion order), and their count. */
   queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }>;
   /** Per-metric (and per-window) aggregates, sorted by metricName then window start. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isProblem, validateEvent, type ValidEvent } from '../../../src/server/validate-event';
+import { isProblem, metadataJsonOfEvent, validateEvent, type ValidEvent } from '../../../src/server/validate-event';
 
 const NOW = Date.parse('2026-06-15T12:00:00Z');
 const base = { eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 5 };
@@ -20,16 +20,17 @@ describe('validateEvent', () => {
       idempotencyKey: null,
       timestampMs: NOW,
       metadata: undefined,
-      metadataJson: '{}',
+      metadataJson: null,
       agentId: null,
       workflowId: null,
     });
+    expect(metadataJsonOfEvent(ok(base))).toBe('{}');
   });
 
   it('folds agent_id / workflow_id into metadata, top level winning, and denormalises them', () => {
     const v = ok({ ...base, agent_id: 'a', workflow_id: 'w', metadata: { agent_id: 'old', model: 'm' } });
     expect(v.metadata).toEqual({ agent_id: 'a', model: 'm', workflow_id: 'w' });
-    expect(JSON.parse(v.metadataJson)).toEqual(v.metadata);
+    expect(JSON.parse(metadataJsonOfEvent(v))).toEqual(v.metadata);
     expect([v.agentId, v.workflowId]).toEqual(['a', 'w']);
     expect(ok({ ...base, metadata: { workflow_id: 'w2' } }).workflowId).toBe('w2');
   });
