@@ -16,7 +16,7 @@ import {
   assertDateTime,
   fail,
   optionalIdempotencyKey,
-  optionalMetadata,
+  ownMetadata,
 } from './validate';
 
 const EVENT_KEY_LIST = ['eventType', 'metricName', 'quantity', 'subscriptionId', 'idempotencyKey', 'timestamp', 'metadata', 'agent_id', 'workflow_id'] as const;
@@ -78,16 +78,18 @@ export function toWireEvent(input: unknown, field: string, now: () => number): U
   if (workflow_id !== undefined) assertString(workflow_id, at(field, 'workflow_id'));
   if (metadata !== undefined) assertObject(metadata, at(field, 'metadata'));
 
-  // Copied key by key, not spread: on Node 18 and 20 (V8 <= 11.3) every optimized spread copy of the
-  // caller's object gets a hidden class of its own, ~1.3 us and ~300 bytes per event (bench/, docs/benchmarks.md).
+  // Always a copy, so the event is sent as it was at record() even if the caller reuses and changes its
+  // object before the batch leaves (nested objects: ownMetadata copies them deeply). Copied key by key,
+  // not spread: on Node 18 and 20 (V8 <= 11.3) every optimized spread copy of the caller's object gets a
+  // hidden class of its own, ~1.3 us and ~300 bytes per event (bench/, docs/benchmarks.md).
   // The explicit ids are set last, so they win.
-  let folded: Metadata | undefined = metadata;
-  if (agent_id !== undefined || workflow_id !== undefined) {
-    folded = copyOwnKeys(metadata);
-    if (agent_id !== undefined) folded['agent_id'] = agent_id;
-    if (workflow_id !== undefined) folded['workflow_id'] = workflow_id;
+  let folded: Metadata | undefined;
+  if (metadata !== undefined || agent_id !== undefined || workflow_id !== undefined) {
+    const copy = copyOwnKeys(metadata);
+    if (agent_id !== undefined) copy['agent_id'] = agent_id;
+    if (workflow_id !== undefined) copy['workflow_id'] = workflow_id;
+    folded = ownMetadata(copy, at(field, 'metadata')) as Metadata;
   }
-  if (folded !== undefined) optionalMetadata(folded, at(field, 'metadata'));
 
   // Every wire event is built with the same fields in the same order, absent ones undefined (JSON omits
   // them): one hidden class, and the pipeline fills idempotencyKey and timestamp in place instead of

@@ -88,7 +88,6 @@ export function optionalIdempotencyKey(value: unknown, field: string): void {
 
 /**
  * A metadata object: a plain object that serializes to JSON of at most MAX_METADATA_BYTES UTF-8 bytes.
- * Returns the serialized length so callers can reuse it.
  */
 export function optionalMetadata(value: unknown, field: string): void {
   if (value === undefined) return;
@@ -96,6 +95,28 @@ export function optionalMetadata(value: unknown, field: string): void {
   // Flat metadata of strings, numbers, booleans and nulls (the common case) cannot be circular or
   // hold a BigInt; when even its worst-case JSON size fits, skip the serialization (~0.5 us per event).
   if (flatJsonBound(value) <= MAX_METADATA_BYTES) return;
+  metadataJson(value, field);
+}
+
+/**
+ * Validates metadata like optionalMetadata and returns what to hold until it is sent: `copy` itself
+ * when it is flat (the caller passes a fresh shallow copy of the user's object), or a deep copy made
+ * from its JSON when it nests objects, which the user still holds and may change before the batch
+ * leaves. Either way the event is sent as it was at record().
+ */
+export function ownMetadata(copy: Fields, field: string): Fields {
+  const bound = flatJsonBound(copy);
+  if (bound <= MAX_METADATA_BYTES) return copy;
+  const json = metadataJson(copy, field);
+  if (bound !== Infinity) return copy;
+  const snapshot: unknown = JSON.parse(json);
+  // A toJSON() may turn the object into something else; the wire needs an object.
+  assertObject(snapshot, field);
+  return snapshot;
+}
+
+/** The JSON of a metadata object, checked to fit MAX_METADATA_BYTES. */
+function metadataJson(value: Fields, field: string): string {
   let json: string;
   try {
     json = JSON.stringify(value);
@@ -107,6 +128,7 @@ export function optionalMetadata(value: unknown, field: string): void {
   if (json.length * 3 > MAX_METADATA_BYTES && Buffer.byteLength(json, 'utf8') > MAX_METADATA_BYTES) {
     fail(field, `must be at most ${MAX_METADATA_BYTES} bytes as JSON (got ${Buffer.byteLength(json, 'utf8')} bytes)`);
   }
+  return json;
 }
 
 /**

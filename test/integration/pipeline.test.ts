@@ -132,6 +132,30 @@ describe('batch triggers', () => {
 });
 
 describe('per-event outcomes', () => {
+  it('sends the metadata as it was at record(), even when the caller reuses and changes the object before the batch leaves', async () => {
+    const agent = `snapshot-${++run}`;
+    const c = client({ flushIntervalMs: 60_000 });
+    const reused: Record<string, unknown> = { agent_id: agent, model: 'gpt-4o', step: 0, tags: { tier: 'free' } };
+    const pending: Array<Promise<unknown>> = [];
+    for (let step = 1; step <= 3; step++) {
+      reused['step'] = step;
+      (reused['tags'] as Record<string, unknown>)['tier'] = `tier-${step}`;
+      // Without a workflow_id parameter (metadata taken as is), then with one (folded into a new object).
+      pending.push(c.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: step, metadata: reused }));
+      pending.push(c.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 10 + step, workflow_id: 'wf', metadata: reused }));
+    }
+    reused['step'] = 99;
+    (reused['tags'] as Record<string, unknown>)['tier'] = 'changed-after';
+    await c.flush();
+    await Promise.all(pending);
+    const events = (await c.usage.query({ agent_id: agent, limit: 10 })).events;
+    const byQuantity = new Map(events.map((e) => [e.quantity, e.metadata]));
+    for (let step = 1; step <= 3; step++) {
+      expect(byQuantity.get(step)).toMatchObject({ step, tags: { tier: `tier-${step}` } });
+      expect(byQuantity.get(10 + step)).toMatchObject({ step, tags: { tier: `tier-${step}` } });
+    }
+  });
+
   it('reports an event whose key the server already holds as recorded: false with the original eventId', async () => {
     const agent = `dup-${++run}`;
     const c = client({ flushIntervalMs: 10 });
