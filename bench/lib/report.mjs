@@ -169,10 +169,10 @@ export function renderReport({ results, meta }) {
     pass: null,
   });
   push({
-    figure: '(C1b) ceiling: gzip (zlib default level, as the SDK does above 16 KB) of those bodies, events/s',
+    figure: '(C1b) ceiling: gzip at zlib level 1 (as the SDK does above 16 KB) of those bodies, events/s; default level 6 in the ratio column',
     cells: blank,
-    ceiling: cell(get('ceiling:encode', 'gzipDefaultEventsPerSec'), 1, 0),
-    ratio: `${fmt(med('ceiling:encode', 'bytesPerEvent'), 0)} → ${fmt(med('ceiling:encode', 'gzipDefaultBytesPerEvent'), 1)} bytes per event`,
+    ceiling: cell(get('ceiling:encode', 'gzipLevel1EventsPerSec'), 1, 0),
+    ratio: `${fmt(med('ceiling:encode', 'bytesPerEvent'), 0)} → ${fmt(med('ceiling:encode', 'gzipLevel1BytesPerEvent'), 1)} bytes per event; level 6: ${fmt(med('ceiling:encode', 'gzipDefaultEventsPerSec'), 0)} events/s, ${fmt(med('ceiling:encode', 'gzipDefaultBytesPerEvent'), 1)} bytes per event`,
     target: '—',
     pass: null,
   });
