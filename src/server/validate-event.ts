@@ -62,6 +62,45 @@ const MAX_EVENT_COST_USD = Math.floor(Number.MAX_SAFE_INTEGER / 1e9);
 /** RFC 3339 date-time with a mandatory offset. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
+/** Milliseconds of the first three fraction digits; Date.parse ignores the digits after them. */
+const FRACTION_MS = [100, 10, 1] as const;
+
+/**
+ * Date.parse of a string that matched RFC3339, computed directly for the usual shape
+ * (`YYYY-MM-DDTHH:MM:SS[.f…](Z|±HH:MM)`, year ≥ 1970, day ≤ 28, every field in its ordinary range):
+ * about 3x cheaper than Date.parse and equal to it there (Date.UTC of the same fields). Anything else
+ * (`t`, a space, `z`, days 29-31, 24:00:00, …) goes to Date.parse itself, so results never differ.
+ */
+function parseTimestamp(s: string): number {
+  const two = (i: number): number => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+  if (s.charCodeAt(10) !== 84 /* T */) return Date.parse(s);
+  const year = two(0) * 100 + two(2);
+  const month = two(5);
+  const day = two(8);
+  const hour = two(11);
+  const minute = two(14);
+  const second = two(17);
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 28 || hour > 23 || minute > 59 || second > 59) return Date.parse(s);
+  let i = 19;
+  let ms = 0;
+  if (s.charCodeAt(i) === 46 /* . */) {
+    for (let digit = 0, c = s.charCodeAt(++i) - 48; c >= 0 && c <= 9; digit++, c = s.charCodeAt(++i) - 48) {
+      if (digit < 3) ms += c * (FRACTION_MS[digit] as number);
+    }
+  }
+  const zone = s.charCodeAt(i);
+  let offsetMs = 0;
+  if (zone === 43 /* + */ || zone === 45 /* - */) {
+    const hours = two(i + 1);
+    const minutes = two(i + 4);
+    if (i !== s.length - 6 || hours > 23 || minutes > 59) return Date.parse(s);
+    offsetMs = (zone === 43 ? 1 : -1) * (hours * 60 + minutes) * 60_000;
+  } else if (zone !== 90 /* Z */ || i !== s.length - 1) {
+    return Date.parse(s);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMs;
+}
+
 /** JSON.stringify of a finite number is at most 25 characters (`-0.0000012345678901234567`); with room to spare. */
 const MAX_NUMBER_JSON = 32;
 
@@ -153,7 +192,7 @@ export function validateEvent(input: unknown, nowMs: number): ValidEvent | Event
   let timestampMs = nowMs;
   const timestamp = raw['timestamp'];
   if (timestamp !== undefined) {
-    const parsed = typeof timestamp === 'string' && RFC3339.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
+    const parsed = typeof timestamp === 'string' && RFC3339.test(timestamp) ? parseTimestamp(timestamp) : Number.NaN;
     if (Number.isNaN(parsed)) {
       return problem('parameter_invalid', 'timestamp', `timestamp must be an RFC 3339 date-time with offset (got ${describeValue(timestamp)})`);
     }

@@ -1,7 +1,8 @@
 /**
  * Ingest prices, ids and serialises only events whose key is new, and measures flat metadata with a
  * bound instead of serialising it. These tests pin what must not change because of that: replayed
- * batches, keyless events, in-batch conflicts, the exact 10 KB metadata rule and the stored metadata.
+ * batches, keyless events, in-batch conflicts, the exact 10 KB metadata rule and the stored metadata;
+ * and timestamps, parsed without Date.parse for the usual shape, must still mean what Date.parse says.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_METADATA_BYTES } from '../../../src/protocol/limits';
@@ -24,8 +25,10 @@ const key = (): string => `replay-${++keyCounter}`;
 const event = (over: Record<string, unknown> = {}) => ({ eventType: 'llm_call', metricName: 'llm_tokens_input', quantity: 10, idempotencyKey: key(), ...over });
 const batch = (events: unknown[]) => api.post<UsageBatchResponse>('/v1/usage/events/batch', { events });
 
-async function storedEvent(idempotencyKey: string): Promise<UsageEvent | undefined> {
-  const res = await api.get<UsageQueryResponse>('/v1/usage/events?startDate=2026-01-01&endDate=2026-12-31&limit=1000');
+/** The stored event with this key, among the newest 1000 (of one metric, when given). */
+async function storedEvent(idempotencyKey: string, metricName?: string): Promise<UsageEvent | undefined> {
+  const metric = metricName === undefined ? '' : `&metricName=${metricName}`;
+  const res = await api.get<UsageQueryResponse>(`/v1/usage/events?startDate=2026-01-01&endDate=2026-12-31&limit=1000${metric}`);
   return res.body.events.find((e) => e.idempotencyKey === idempotencyKey);
 }
 
@@ -116,5 +119,50 @@ describe('metadata size rule (compact UTF-8 JSON, at most 10 240 bytes)', () => 
     expect((await storedEvent(ok.idempotencyKey))?.metadata).toEqual({ ...nested, workflow_id: 'wf-1' });
     const big = { nested: { s: 'x'.repeat(MAX_METADATA_BYTES) } };
     expect((await batch([event({ metadata: big })])).error?.details?.[0]).toMatchObject({ code: 'metadata_too_large' });
+  });
+});
+
+describe('timestamps mean exactly what Date.parse says', () => {
+  // The usual shape is parsed directly; every other form RFC3339 admits goes through Date.parse.
+  const accepted = [
+    '2026-06-15T11:59:59Z',
+    '2026-06-15T11:59:59.9999Z',
+    '2026-06-15T11:00:00.5Z',
+    '2026-06-15T11:00:00.05Z',
+    '2026-06-15T11:00:00.123456789Z',
+    '2026-06-15T13:30:00+01:30',
+    '2026-06-15T06:00:00.250-05:59',
+    '2026-06-14T23:59:59-00:00',
+    '2026-06-15T12:04:59.999Z',
+    '2026-05-12T00:00:00Z',
+    '2026-06-15t11:00:00z',
+    '2026-06-15 11:00:00Z',
+    '2026-05-31T23:59:59Z',
+    '2026-05-30T24:00:00Z',
+    '2026-06-01T00:00:00.000+23:59',
+  ];
+  it('stores each accepted form at the instant Date.parse gives', async () => {
+    const events = accepted.map((timestamp) => event({ timestamp, metricName: 'timestamp_forms' }));
+    const res = await batch(events);
+    expect(res.status).toBe(200);
+    for (const e of events) {
+      expect((await storedEvent(e.idempotencyKey, 'timestamp_forms'))?.timestamp, e.timestamp).toBe(new Date(Date.parse(e.timestamp)).toISOString());
+    }
+  });
+
+  it.each([
+    ['2026-06-15T12:05:00.001Z', 'timestamp_out_of_range'],
+    ['2026-05-11T11:59:59.999Z', 'timestamp_out_of_range'],
+    ['2026-06-00T10:00:00Z', 'parameter_invalid'],
+    ['2026-13-01T10:00:00Z', 'parameter_invalid'],
+    ['2026-06-15T10:60:00Z', 'parameter_invalid'],
+    ['2026-06-15T10:00:60Z', 'parameter_invalid'],
+    ['2026-06-15T24:00:01Z', 'parameter_invalid'],
+    ['2026-06-15T10:00:00+24:00', 'parameter_invalid'],
+    ['2026-06-15T10:00:00+01:60', 'parameter_invalid'],
+    ['2026-06-15T10:00:00', 'parameter_invalid'],
+  ])('%s → %s', async (timestamp, code) => {
+    const res = await batch([event({ timestamp })]);
+    expect(res.error?.details?.[0]).toMatchObject({ index: 0, code, param: 'timestamp' });
   });
 });
