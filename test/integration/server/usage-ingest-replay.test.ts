@@ -145,8 +145,9 @@ describe('timestamps mean exactly what Date.parse says', () => {
     const events = accepted.map((timestamp) => event({ timestamp, metricName: 'timestamp_forms' }));
     const res = await batch(events);
     expect(res.status).toBe(200);
-    for (const e of events) {
-      expect((await storedEvent(e.idempotencyKey, 'timestamp_forms'))?.timestamp, e.timestamp).toBe(new Date(Date.parse(e.timestamp)).toISOString());
+    for (const [i, timestamp] of accepted.entries()) {
+      const stored = await storedEvent(events[i]?.idempotencyKey as string, 'timestamp_forms');
+      expect(stored?.timestamp, timestamp).toBe(new Date(Date.parse(timestamp)).toISOString());
     }
   });
 
