@@ -18,7 +18,6 @@ import type {
   UsageFilter,
   UsageSummaryTotals,
 } from './store';
-import { eventAsIs } from './store';
 
 const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
 /** Column per dimension; a fixed map, so no user input ever reaches the SQL text. */
@@ -112,6 +111,9 @@ function resolve(
   return conflicts.length > 0 ? { ok: false, conflicts } : { ok: true, results, recordedCount: recordedNow.size };
 }
 
+/** `complete` of the one-argument form of insertUsageEvents: its overload only admits complete events. */
+const completeAsIs = (event: UsageEventIdentity): NewUsageEvent => event as NewUsageEvent;
+
 /** Build the WHERE clause of a usage filter with `$n` placeholders. Only fixed column names enter the SQL text. */
 function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
   const params: unknown[] = [tenantId, f.startMs, f.endMs];
@@ -141,7 +143,7 @@ export class PostgresUsage {
     events: readonly E[],
     complete: (event: E, index: number) => NewUsageEvent,
   ): Promise<InsertUsageEventsResult>;
-  async insertUsageEvents(tenantId: string, events: readonly UsageEventIdentity[], complete: Complete = eventAsIs): Promise<InsertUsageEventsResult> {
+  async insertUsageEvents(tenantId: string, events: readonly UsageEventIdentity[], complete: Complete = completeAsIs): Promise<InsertUsageEventsResult> {
     if (events.length === 0) return { ok: true, results: [], recordedCount: 0 };
     // Only the first occurrence of a key in the call can be inserted; later ones are compared with it.
     const first = new Map<string, number>();

@@ -17,7 +17,6 @@ import type {
   UsageFilter,
   UsageSummaryTotals,
 } from './store';
-import { eventAsIs } from './store';
 
 // Cost sums use TOTAL (a double), not SUM: SUM of integers raises "integer overflow" past 2^63,
 // which a tenant could reach with huge metadata.cost values and so break its own reports. Below
@@ -46,6 +45,9 @@ function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unkno
   }
   return { sql, params };
 }
+
+/** `complete` of the one-argument form of insertUsageEvents: its overload only admits complete events. */
+const completeAsIs = (event: UsageEventIdentity): NewUsageEvent => event as NewUsageEvent;
 
 /** Base of `SqliteStore`: owns the connection and the prepared-statement cache. */
 export class SqliteUsage {
@@ -81,7 +83,7 @@ export class SqliteUsage {
   async insertUsageEvents(
     tenantId: string,
     events: readonly UsageEventIdentity[],
-    complete: (event: UsageEventIdentity, index: number) => NewUsageEvent = eventAsIs,
+    complete: (event: UsageEventIdentity, index: number) => NewUsageEvent = completeAsIs,
   ): Promise<InsertUsageEventsResult> {
     return this.#insertEvents(tenantId, events, complete);
   }

@@ -150,12 +150,6 @@ export type InsertUsageEventsResult =
   | { ok: true; results: UsageRecordResponse[]; recordedCount: number }
   | { ok: false; conflicts: { index: number; idempotencyKey: string; existingEventId: string }[] };
 
-/**
- * The `complete` of the one-argument form of `insertUsageEvents`, whose events are already complete
- * (the overloads guarantee it; engines implement only the two-argument form).
- */
-export const eventAsIs = (event: UsageEventIdentity): NewUsageEvent => event as NewUsageEvent;
-
 /** Filter shared by every usage read. The range is half-open: [startMs, endMs). */
 export interface UsageFilter {
   startMs: number;
