@@ -79,8 +79,9 @@ export function createSqliteIngest(db: Database.Database): SqliteIngest {
     }
     const results: { eventId: string; recorded: boolean }[] = new Array(events.length);
     const conflicts: Conflict[] = [];
-    /** Index of the first event of each key not stored, in batch order: the events to complete and insert. */
+    /** Index of the first event of each key not stored: the events to complete and insert. */
     const firstNew = new Map<string, number>();
+    const freshIndexes: number[] = [];
     /** Identical repeats of a key first seen in this batch; they get that event's id once it has one. */
     const repeats: number[] = [];
     /** Conflicts with an event first seen in this batch: [position in `conflicts`, index of that event]. */
@@ -97,6 +98,7 @@ export function createSqliteIngest(db: Database.Database): SqliteIngest {
       const first = firstNew.get(e.idempotencyKey);
       if (first === undefined) {
         firstNew.set(e.idempotencyKey, i);
+        freshIndexes.push(i);
       } else if (sameBillable(events[first] as UsageEventIdentity, e)) {
         repeats.push(i);
       } else {
@@ -116,11 +118,13 @@ export function createSqliteIngest(db: Database.Database): SqliteIngest {
       throw new ConflictRollback(conflicts);
     }
     // Only now are new events priced and given ids: a replayed batch never gets here.
-    const fresh: NewUsageEvent[] = [];
-    for (const [key, i] of firstNew) {
-      const e = complete(events[i] as UsageEventIdentity, i);
-      if (e.idempotencyKey !== key) throw new Error('complete() changed the idempotency key of an event');
-      fresh.push(e);
+    const fresh: NewUsageEvent[] = new Array(freshIndexes.length);
+    for (let f = 0; f < freshIndexes.length; f++) {
+      const i = freshIndexes[f] as number;
+      const candidate = events[i] as UsageEventIdentity;
+      const e = complete(candidate, i);
+      if (e.idempotencyKey !== candidate.idempotencyKey) throw new Error('complete() changed the idempotency key of an event');
+      fresh[f] = e;
       results[i] = { eventId: e.id, recorded: true };
     }
     for (const i of repeats) {
