@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPlan, planSizes } from './lib/plan.mjs';
 import { renderReport } from './lib/report.mjs';
-import { machine } from './lib/stats.mjs';
+import { busyCores, machine } from './lib/stats.mjs';
 import { versions } from './lib/sdks.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -78,9 +78,10 @@ function runOne(entry) {
 
 const started = Date.now();
 const loadStart = machine().loadavg;
+const busyStart = await busyCores();
 const results = {};
 const errors = {};
-console.log(`bench: ${plan.length} measurements × ${runs} run(s)${quick ? ' (quick)' : ''}; load ${loadStart.join(' ')}`);
+console.log(`bench: ${plan.length} measurements × ${runs} run(s)${quick ? ' (quick)' : ''}; load ${loadStart.join(' ')}; other work ${busyStart ?? '?'} cores`);
 for (let round = 1; round <= runs; round++) {
   for (const entry of plan) {
     const t0 = Date.now();
@@ -95,6 +96,7 @@ for (let round = 1; round <= runs; round++) {
   }
 }
 const loadEnd = machine().loadavg;
+const busyEnd = await busyCores();
 
 function brief(r) {
   const keys = ['syncNsPerCall', 'eventsPerSec', 'bytesPerEvent', 'shutdownSeconds', 'encodeEventsPerSec', 'newPerSec', 'dupPerSec', 'unique', 'duplicates'];
@@ -125,6 +127,8 @@ const meta = {
   machine: machine(),
   loadStart,
   loadEnd,
+  busyStart,
+  busyEnd,
   versions: versions(),
   errors,
   hostname: os.hostname(),

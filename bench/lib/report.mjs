@@ -194,12 +194,23 @@ export function renderReport({ results, meta }) {
   return renderDocument({ table: lines.join('\n'), meta, results });
 }
 
-/** How much to trust wall-clock figures, from the load average around the run. */
+/**
+ * How much to trust wall-clock figures. Judged from the cores busy with other work, sampled before the
+ * first and after the last measurement while no benchmark process runs: the load average at the end
+ * counts the benchmark's own sink, server and SDK processes. Older raw files have only the load average.
+ */
 function loadNote(meta) {
-  const worst = Math.max(meta.loadStart[0], meta.loadEnd[0]);
   const cores = meta.machine.cores;
+  if (typeof meta.busyStart === 'number' && typeof meta.busyEnd === 'number') {
+    const worst = Math.max(meta.busyStart, meta.busyEnd);
+    const measured = `${fmt(meta.busyStart, 2)} cores busy with other work before the first measurement, ${fmt(meta.busyEnd, 2)} after the last (/proc/stat over 2 s each, no benchmark process running)`;
+    if (worst > cores / 2) return `**Taken while other work ran**: ${measured}. Wall-clock figures and events/s are pessimistic and vary run to run; the CPU-time row (1c), the byte counts (3) and the completeness rows are the robust ones.`;
+    if (worst > 0.2) return `The machine was moderately busy: ${measured}. Wall-clock figures carry some noise.`;
+    return `The machine was otherwise idle: ${measured}. The load average at the end is the benchmark's own processes (sink, server and SDK under test share the ${cores} cores).`;
+  }
+  const worst = Math.max(meta.loadStart[0], meta.loadEnd[0]);
   if (worst > cores) {
-    return `**Taken under heavy load** (other work on this ${cores}-core machine, load above ${cores}): wall-clock figures and events/s are pessimistic and vary run to run; the CPU-time row (1c), the byte counts (3) and the completeness rows are the robust ones.`;
+    return `**Taken under heavy load** (load above ${cores} on this ${cores}-core machine, which may include the benchmark's own processes): wall-clock figures and events/s are pessimistic and vary run to run; the CPU-time row (1c), the byte counts (3) and the completeness rows are the robust ones.`;
   }
   if (worst > 0.5) return 'The machine was moderately busy (load above 0.5): wall-clock figures carry some noise.';
   return 'The machine was quiet (load at most 0.5).';

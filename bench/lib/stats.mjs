@@ -1,6 +1,7 @@
 // Small statistics and formatting helpers for the report.
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** { median, min, max, n } of the finite numbers in `values`, or null when there are none. */
 export function summarize(values) {
@@ -27,6 +28,30 @@ export function cell(s, scale = 1, digits = 1) {
 }
 
 /** The machine the figures were taken on, and how busy it was. */
+/**
+ * Cores busy with other work, sampled from /proc/stat over `ms` while no benchmark process runs
+ * (the load average cannot tell the benchmark's own sink, server and SDK processes from other work).
+ * null where /proc/stat is not available.
+ */
+export async function busyCores(ms = 2000) {
+  const read = () => {
+    try {
+      const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      const idle = fields[3] + (fields[4] ?? 0);
+      const total = fields.reduce((a, b) => a + b, 0);
+      return { idle, total };
+    } catch {
+      return null;
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (a === null || b === null || b.total === a.total) return null;
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  return Math.round((1 - (b.idle - a.idle) / (b.total - a.total)) * cores * 100) / 100;
+}
+
 export function machine() {
   const cpus = os.cpus();
   let cpuModel = cpus[0]?.model ?? 'unknown';
