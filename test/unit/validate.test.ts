@@ -154,6 +154,19 @@ describe('agent_id / workflow_id folding', () => {
     expect(wire.metadata).toEqual({ agent_id: 'explicit', workflow_id: 'kept' });
   });
 
+  it('the metadata copy is a plain object in the caller\'s key order, whatever shapes came before it', () => {
+    // The copy is made by a constructor whose objects V8 sizes to the first copies' keys: later, larger
+    // or differently ordered metadata must still come out whole, in order, and indistinguishable from a literal.
+    for (let i = 0; i < 20; i++) toWireEvent({ ...valid, metadata: { a: i } }, '', () => NOW);
+    const wide = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${39 - i}`, i % 2 === 0 ? i : `v${i}`]));
+    const wire = toWireEvent({ ...valid, metadata: wide, agent_id: 'agent' }, '', () => NOW);
+    expect(wire.metadata).toStrictEqual({ ...wide, agent_id: 'agent' });
+    expect(Object.keys(wire.metadata ?? {})).toEqual([...Object.keys(wide), 'agent_id']);
+    expect(Object.getPrototypeOf(wire.metadata)).toBe(Object.prototype);
+    expect(wire.metadata?.constructor).toBe(Object);
+    expect(JSON.stringify(wire.metadata)).toBe(JSON.stringify({ ...wide, agent_id: 'agent' }));
+  });
+
   it('counts the folded ids in the 10 KB metadata limit', () => {
     const filler = 'x'.repeat(10_240 - JSON.stringify({ k: '' }).length);
     expect(() => toWireEvent({ ...valid, metadata: { k: filler }, agent_id: 'a' }, '', () => NOW)).toThrow(/at most 10240 bytes/);
