@@ -52,4 +52,48 @@ describe('the SDK bundle stays on its side of the boundary', () => {
       expect(loaded.filter((path) => path.includes('/dist/server/'))).toEqual([]);
     }
   });
+
+  it('importing the server entry loads no database driver: each loads only when its store is opened', () => {
+    // A PostgreSQL-only install has no (or a mismatched) better-sqlite3: importing the server must not need it.
+    const loadedAfter = (step: string): string[] =>
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `import { createRequire } from 'node:module'; const server = await import('@bearlumen/node-sdk/server'); ${step} console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`,
+          ],
+          { cwd: ROOT, encoding: 'utf8' },
+        ),
+      ) as string[];
+    const driversIn = (loaded: string[]) => ['better-sqlite3', 'pg'].filter((dep) => loaded.some((path) => path.includes(`/node_modules/${dep}/`)));
+
+    const imported = loadedAfter('');
+    expect(imported.some((path) => path.includes('/node_modules/fastify/'))).toBe(true);
+    expect(driversIn(imported)).toEqual([]);
+    expect(driversIn(loadedAfter(`const store = await server.createStore({ dbPath: ':memory:' }); await store.close();`))).toEqual(['better-sqlite3']);
+    expect(driversIn(loadedAfter(`const store = server.SqliteStore.open(':memory:'); await store.close();`))).toEqual(['better-sqlite3']);
+  });
+
+  it('without better-sqlite3 the server entry still imports, and opening SQLite names the package to install', () => {
+    // Simulates a PostgreSQL-only install: resolving better-sqlite3 fails as it does when it is absent.
+    const hideDriver = `const Module = require('node:module'); const resolve = Module._resolveFilename; Module._resolveFilename = function (request, ...rest) { if (request === 'better-sqlite3') { const error = new Error("Cannot find module 'better-sqlite3'"); error.code = 'MODULE_NOT_FOUND'; throw error; } return resolve.call(this, request, ...rest); };`;
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${hideDriver}
+         const server = await import('@bearlumen/node-sdk/server');
+         const outcome = await server.createStore({ dbPath: ':memory:' }).then(() => 'opened', (error) => ({ name: error.name, isDriverError: error instanceof server.StoreDriverMissingError, message: error.message }));
+         console.log(JSON.stringify({ exports: typeof server.createServer, outcome }));`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    const { exports, outcome } = JSON.parse(out) as { exports: string; outcome: { name: string; isDriverError: boolean; message: string } | string };
+    expect(exports).toBe('function');
+    expect(outcome).toMatchObject({ name: 'StoreDriverMissingError', isDriverError: true });
+    expect((outcome as { message: string }).message).toMatch(/npm install better-sqlite3/);
+  });
 });

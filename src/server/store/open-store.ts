@@ -3,6 +3,7 @@
  * share it), otherwise the embedded SQLite file. Each engine is loaded only when chosen, so an
  * install without `pg` (or without `better-sqlite3`) works as long as that engine is not asked for.
  */
+import { StoreDriverMissingError } from './driver';
 import type { Store } from './store';
 
 /** How `createStore` chooses and opens its engine. */
@@ -24,10 +25,7 @@ export interface StoreOptions {
   poolSize?: number | undefined;
 }
 
-/** Thrown when the chosen engine's driver package is not installed; the message says what to install. */
-export class StoreDriverMissingError extends Error {
-  override readonly name = 'StoreDriverMissingError';
-}
+export { StoreDriverMissingError } from './driver';
 
 /**
  * Open the store the options ask for, migrated and ready.
