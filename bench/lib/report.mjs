@@ -216,6 +216,50 @@ function loadNote(meta) {
   return 'The machine was quiet (load at most 0.5).';
 }
 
+/**
+ * Ratios to the peers per round: ours and the peer measured minutes apart at most, in the same round,
+ * so a host that slows down or speeds up during the run moves both. The table's ratio column divides
+ * medians taken over all rounds; these show how much the ratio itself varies.
+ */
+function pairedRatios(results) {
+  const figures = [
+    ['(1) call cost', 'syncNsPerCall', (ours, peer) => peer / ours, (peer) => `${peer} tuned / ours tuned`],
+    ['(1c) CPU time per call', 'cpuNsPerCall', (ours, peer) => peer / ours, (peer) => `${peer} tuned / ours tuned`],
+    ['(2) end to end events/s', 'eventsPerSec', (ours, peer) => ours / peer, (peer) => `ours tuned / ${peer} tuned`],
+  ];
+  const lines = [];
+  for (const peer of ['posthog', 'segment']) {
+    const ours = results['burst:ours:tuned'] ?? [];
+    const theirs = results[`burst:${peer}:tuned`] ?? [];
+    const rounds = Math.min(ours.length, theirs.length);
+    // A failed run shifts the rounds of one array: pair only when both have every round.
+    if (rounds < 2 || ours.length !== theirs.length) continue;
+    for (const [label, key, ratio, name] of figures) {
+      const values = [];
+      for (let r = 0; r < rounds; r++) {
+        const a = ours[r]?.[key];
+        const b = theirs[r]?.[key];
+        if (typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0) values.push(ratio(a, b));
+      }
+      if (values.length === 0) continue;
+      const sorted = [...values].sort((x, y) => x - y);
+      const median = sorted[sorted.length >> 1];
+      lines.push(`| ${label} | ${name(peer)} | ${values.map((v) => `${fmt(v, 1)}×`).join(', ')} | **${fmt(median, 1)}×** |`);
+    }
+  }
+  if (lines.length === 0) return '';
+  return `
+### Ratios to the peers, round by round
+
+Each round runs ours and each peer within a minute or two of each other, so these pair measurements
+taken under the same conditions. Above 1× means ours is cheaper (µs) or faster (events/s).
+
+| Figure | Ratio | Per round | Median |
+|---|---|---|---|
+${lines.join('\n')}
+`;
+}
+
 function renderDocument({ table, meta, results }) {
   const settings = [];
   for (const id of Object.keys(results).sort()) {
@@ -231,7 +275,7 @@ Every figure is the **median (min–max) of ${meta.runs} run${meta.runs === 1 ? 
 runs are interleaved round by round. Lower is better for µs, bytes and seconds; higher for events/s.
 
 ${table}
-
+${pairedRatios(results)}
 ## Machine and load
 
 - CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}
