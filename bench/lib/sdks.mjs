@@ -66,7 +66,7 @@ export function versions() {
 export async function createSdk(sdk, url, batching, apiKey = API_KEY) {
   if (sdk === 'ours') {
     // BENCH_SDK_ENTRY lets a patched build be measured side by side (e.g. a proposed fix in a scratch copy).
-    const { BearLumen } = await import(process.env.BENCH_SDK_ENTRY ?? ROOT + 'dist/index.js');
+    const { BearLumen } = await import(process.env.BENCH_SDK_ENTRY || ROOT + 'dist/index.js');
     const client = new BearLumen({ apiKey, baseUrl: url, batching, handleExit: false });
     return {
       record(i) {

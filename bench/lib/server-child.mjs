@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // BENCH_SERVER_ENTRY lets a patched server build be measured side by side.
-const { createApiKey, createServer, SqliteStore } = await import(process.env.BENCH_SERVER_ENTRY ?? ROOT + 'dist/server/index.js');
+const { createApiKey, createServer, SqliteStore } = await import(process.env.BENCH_SERVER_ENTRY || ROOT + 'dist/server/index.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'bearlumen-bench-'));
 const store = SqliteStore.open(join(dir, 'bench.db'));
