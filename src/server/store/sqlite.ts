@@ -79,8 +79,8 @@ export class SqliteStore extends SqliteUsage implements Store {
    * @throws {StoreDriverMissingError} when better-sqlite3 is not installed or does not load.
    */
   static open(path: string = DEFAULT_SQLITE_PATH): SqliteStore {
-    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
     const Driver = loadSqliteDriver();
+    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
     const db = new Driver(path);
     db.pragma('journal_mode = WAL');
     // NORMAL is durable across application crashes in WAL mode; only an OS crash may lose the last commits.
