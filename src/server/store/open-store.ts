@@ -3,7 +3,7 @@
  * share it), otherwise the embedded SQLite file. Each engine is loaded only when chosen, so an
  * install without `pg` (or without `better-sqlite3`) works as long as that engine is not asked for.
  */
-import { StoreDriverMissingError } from './driver';
+import { isMissingPackage, StoreDriverMissingError } from './driver';
 import type { Store } from './store';
 
 /** How `createStore` chooses and opens its engine. */
@@ -59,9 +59,7 @@ async function loadEngine<T>(load: () => Promise<T>, driver: string, why: string
   try {
     return await load();
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const message = error instanceof Error ? error.message : '';
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${driver}'`)) {
+    if (isMissingPackage(error, driver)) {
       throw new StoreDriverMissingError(`${why}, which needs the '${driver}' package: npm install ${driver}`, { cause: error });
     }
     throw error;

@@ -3,10 +3,9 @@
  * batch. Default file `.bearlumen/bearlumen.db`; `:memory:` for throwaway servers.
  */
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { StoreDriverMissingError } from './driver';
+import { loadSqliteDriver } from './driver';
 import type { EndUser, EndUserStatus, Subscription } from '../../protocol/types';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 import type { Migration } from './migrations/migration';
@@ -26,28 +25,6 @@ import {
   type SubscriptionRef,
   type Tenant,
 } from './store';
-
-/**
- * better-sqlite3, loaded on the first `SqliteStore.open()` rather than when this module is imported:
- * the server entry exports SqliteStore, and a PostgreSQL-only install (no better-sqlite3, or one
- * built for another Node) must still be able to import it.
- * @throws {StoreDriverMissingError} when better-sqlite3 is not installed, or its native module does not load.
- */
-function loadSqliteDriver(): typeof Database {
-  try {
-    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const message = error instanceof Error ? error.message : '';
-    if (code === 'MODULE_NOT_FOUND' && message.includes(`'better-sqlite3'`)) {
-      throw new StoreDriverMissingError("The server stores data in SQLite by default, which needs the 'better-sqlite3' package: npm install better-sqlite3@12", { cause: error });
-    }
-    if (/bindings file|better_sqlite3\.node|NODE_MODULE_VERSION/.test(message)) {
-      throw new StoreDriverMissingError(`better-sqlite3 is installed but its native module does not load in this Node.js ${process.version} (${message.split('\n')[0]}): npm rebuild better-sqlite3`, { cause: error });
-    }
-    throw error;
-  }
-}
 
 /** Default database file of `bearlumen serve`, relative to the working directory. */
 export const DEFAULT_SQLITE_PATH = '.bearlumen/bearlumen.db';
