@@ -27,7 +27,6 @@ export function cell(s, scale = 1, digits = 1) {
   return `${fmt(s.median * scale, digits)} (${fmt(s.min * scale, digits)}–${fmt(s.max * scale, digits)})`;
 }
 
-/** The machine the figures were taken on, and how busy it was. */
 /**
  * Cores busy with other work, sampled from /proc/stat over `ms` while no benchmark process runs
  * (the load average cannot tell the benchmark's own sink, server and SDK processes from other work).
@@ -52,6 +51,7 @@ export async function busyCores(ms = 2000) {
   return Math.round((1 - (b.idle - a.idle) / (b.total - a.total)) * cores * 100) / 100;
 }
 
+/** The machine the figures were taken on, and how busy it was. */
 export function machine() {
   const cpus = os.cpus();
   let cpuModel = cpus[0]?.model ?? 'unknown';
