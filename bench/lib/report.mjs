@@ -231,20 +231,18 @@ function pairedRatios(results) {
   for (const peer of ['posthog', 'segment']) {
     const ours = results['burst:ours:tuned'] ?? [];
     const theirs = results[`burst:${peer}:tuned`] ?? [];
-    const rounds = Math.min(ours.length, theirs.length);
     // A failed run shifts the rounds of one array: pair only when both have every round.
-    if (rounds < 2 || ours.length !== theirs.length) continue;
+    if (ours.length < 2 || ours.length !== theirs.length) continue;
     for (const [label, key, ratio, name] of figures) {
       const values = [];
-      for (let r = 0; r < rounds; r++) {
+      for (let r = 0; r < ours.length; r++) {
         const a = ours[r]?.[key];
         const b = theirs[r]?.[key];
         if (typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0) values.push(ratio(a, b));
       }
-      if (values.length === 0) continue;
-      const sorted = [...values].sort((x, y) => x - y);
-      const median = sorted[sorted.length >> 1];
-      lines.push(`| ${label} | ${name(peer)} | ${values.map((v) => `${fmt(v, 1)}×`).join(', ')} | **${fmt(median, 1)}×** |`);
+      const stats = summarize(values);
+      if (stats === null) continue;
+      lines.push(`| ${label} | ${name(peer)} | ${values.map((v) => `${fmt(v, 1)}×`).join(', ')} | **${fmt(stats.median, 1)}×** |`);
     }
   }
   if (lines.length === 0) return '';

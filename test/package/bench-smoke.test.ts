@@ -18,7 +18,6 @@ interface RunResult {
   complete?: boolean;
   unhandledRejections?: number;
   bytesPerEvent?: number;
-  syncNsPerCall?: number | null;
 }
 interface Raw {
   meta: { errors: Record<string, string[]>; runs: number; quick: boolean };
