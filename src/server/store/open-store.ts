@@ -40,7 +40,8 @@ export async function createStore(options: StoreOptions = {}): Promise<Store> {
     const poolSize = options.poolSize ?? poolSizeFromEnv();
     return PostgresStore.open({ connectionString: databaseUrl, ...(poolSize === undefined ? {} : { poolSize }) });
   }
-  const { SqliteStore } = await loadEngine(() => import('./sqlite'), 'better-sqlite3', 'The server stores data in SQLite by default');
+  // better-sqlite3 loads inside SqliteStore.open(), which names the package when it is missing.
+  const { SqliteStore } = await import('./sqlite');
   return SqliteStore.open(options.dbPath);
 }
 
