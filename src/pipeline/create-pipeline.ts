@@ -42,7 +42,7 @@ function ignoreRejection(): void {
   // and logged by the ledger, and awaiting callers still see the error.
 }
 
-function handledRejection<T>(error: Error): Promise<T> {
+function handledRejection<T>(error: unknown): Promise<T> {
   const promise = Promise.reject<T>(error);
   promise.catch(ignoreRejection);
   return promise;
@@ -73,6 +73,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #buffer: PendingEvent[] = [];
   #bufferBytes = 0;
   #queuedEvents = 0;
+  #queuedBatches = 0;
   #timer: NodeJS.Timeout | undefined;
   #isClosed = false;
   /** Reused for every refused record(): a stack trace per refusal cost ~5 µs, exactly when the app is under pressure (bench/). */
@@ -127,6 +128,11 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     return result;
   }
 
+  refuse(error: unknown): Promise<never> {
+    this.#ledger.refuseInvalid(error);
+    return handledRejection(error);
+  }
+
   async flush(): Promise<void> {
     if (this.#buffer.length > 0) this.#cut();
     await Promise.all([...this.#batches].map((batch) => batch.done));
@@ -140,9 +146,12 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   stats(): PipelineStats {
     const ledger = this.#ledger;
     const buffered = this.#buffer.length + this.#queuedEvents;
+    const inFlightEvents = ledger.unacked - buffered;
     return {
       buffered,
-      inFlight: ledger.unacked - buffered,
+      inFlight: inFlightEvents,
+      inFlightEvents,
+      inFlightBatches: this.#batches.size - this.#queuedBatches,
       bufferedBytes: ledger.unackedBytes,
       delivered: ledger.delivered,
       duplicates: ledger.duplicates,
@@ -227,11 +236,13 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #enqueue(entries: PendingEvent[]): void {
     const batch: Batch = { entries, done: Promise.resolve() };
     this.#queuedEvents += entries.length;
+    this.#queuedBatches += 1;
     this.#batches.add(batch);
     const signal = this.#abort.signal;
     batch.done = this.#queue
       .add(async () => {
         this.#queuedEvents -= entries.length;
+        this.#queuedBatches -= 1;
         await this.#deliver(entries, signal);
       })
       .catch((error: unknown) => {
