@@ -69,7 +69,7 @@ const CONFIG_KEYS: ReadonlySet<string> = new Set(['apiKey', 'baseUrl', 'timeout'
 const LOGGER_METHODS = ['child', 'trace', 'debug', 'info', 'warn', 'error'] as const;
 
 /** Whitespace or a control character (C0, DEL, C1), or anything an HTTP header cannot carry (above U+00FF). */
-const KEY_FORBIDDEN = /[\s\p{Cc}\u0100-\uffff]/u;
+const KEY_FORBIDDEN = /[\s\p{Cc}]|[^\p{ASCII}\u00a0-\u00ff]/u;
 
 /**
  * The key as sent: surrounding whitespace trimmed (a key read from a secret file often ends in a newline),

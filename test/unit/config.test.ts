@@ -66,6 +66,7 @@ describe('resolveConfig', () => {
     expect(fromEnv.field).toBe('BEARLUMEN_API_KEY');
     expect(fromEnv.message).toContain('a control character');
     expect(validationError(() => resolveConfig({ apiKey: 'bl_live_\u2603' }, {})).message).toContain('above U+00FF');
+    expect(validationError(() => resolveConfig({ apiKey: 'bl_live_\u{1F600}' }, {})).message).toContain('above U+00FF');
   });
 
   it('trims surrounding whitespace (a secret file ending in a newline) and accepts any other key format', () => {
