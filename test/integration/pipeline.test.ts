@@ -209,7 +209,7 @@ describe('retries', () => {
     c.on('error', (error) => errors.push(error));
     const results = await Promise.all([1, 2].map((q) => c.usage.record(tagged(agent)(q))));
     expect(results.every((r) => r.recorded)).toBe(true);
-    expect(errors).toEqual([expect.objectContaining({ events: 2, willRetry: true })]);
+    expect(errors).toEqual([expect.objectContaining({ count: 2, willRetry: true })]);
     expect(p.batchSizes).toEqual([2, 2]);
     expect((p.batchTimes[1] as number) - (p.batchTimes[0] as number)).toBeGreaterThanOrEqual(950);
     expect(c.stats()).toMatchObject({ delivered: 2, retries: 1, circuit: 'closed' });
