@@ -70,4 +70,16 @@ describe('a fire-and-forget record() that fails never crashes the process', () =
     if (field !== undefined) expect(warnings[0]).toContain(`"field":"${field}`);
     expect(stderr).not.toContain('do-not-log-this-payload');
   });
+
+  it.each([
+    ['after-shutdown', 'closed'],
+    ['buffer-full', 'buffer_full'],
+  ])('%s: exit 0, counted as %s, one drop event', async (trigger, reason) => {
+    const { code, stdout, stderr } = await runTrigger(trigger);
+    expect(stderr).not.toMatch(/unhandled|Error:.*\n\s+at /i);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { drops: unknown[]; stats: { droppedByReason: object } };
+    expect(result.drops).toEqual([{ reason, count: 1, events: [] }]);
+    expect(result.stats.droppedByReason).toEqual({ [reason]: 1 });
+  });
 });
