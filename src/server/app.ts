@@ -8,6 +8,7 @@ import { MAX_BODY_BYTES, MAX_ID_LENGTH } from '../protocol/limits';
 import { ROUTES } from '../protocol/routes';
 import { Authenticator } from './auth';
 import { installBodyHandling } from './body';
+import { clientErrorHandler, resolveTimeouts, timeoutOptions, type ServerTimeouts } from './connection-limits';
 import type { RouteContext } from './context';
 import { installErrorHandlers, sendApiError } from './error-handler';
 import { ApiError } from './errors';
@@ -51,6 +52,12 @@ export interface ServerOptions {
   closeStore?: boolean;
   /** Called with every route as it is registered (the OpenAPI generator reads the schemas this way). */
   onRoute?: (route: RouteOptions) => void;
+  /**
+   * Socket timeouts in ms; each field left out keeps its default (see `ServerTimeouts` and
+   * docs/server.md, "Timeouts").
+   * @default { connectionMs: 60_000, requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000 }
+   */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 /** The app type: fastify with the TypeBox type provider. */
@@ -60,9 +67,11 @@ export type BearLumenServer = FastifyInstance;
  * Build the reference server: every route of docs/protocol.md, API-key auth, validation, error
  * bodies, `x-request-id` on every response. Does not listen.
  * @throws {Error} if the price override file cannot be read or is invalid.
+ * @throws {TypeError} naming the field if a timeout is invalid.
  */
 export async function createServer(options: ServerOptions): Promise<BearLumenServer> {
   const { store, now = Date.now } = options;
+  const timeouts = resolveTimeouts(options.timeouts);
   const pricesOption = options.prices ?? process.env['BEARLUMEN_PRICES'];
   const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption);
 
@@ -71,6 +80,10 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
     bodyLimit: MAX_BODY_BYTES,
     genReqId: () => newId('req_'),
     requestIdHeader: false,
+    ...timeoutOptions(timeouts),
+    // Requests Node refuses before routing (oversize headers, a request that arrived too late)
+    // still get the protocol's error body.
+    clientErrorHandler,
     // Path parameters are ids of at most MAX_ID_LENGTH characters (fastify's default cap is 100).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_ID_LENGTH },
     // Router-level refusals (a malformed URL, an over-long path parameter) skip the hooks and the error
