@@ -108,12 +108,16 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
 
   const authenticator = new Authenticator(store);
   app.decorateRequest('tenant', null as never);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     // Every /v1 URL needs a key (unknown ones too, so routes cannot be probed without one), and so
     // does every request matched to a /v1 route however its URL was spelt.
     const routeUrl = request.routeOptions.url;
     if (request.url.startsWith('/v1') || (routeUrl !== undefined && routeUrl.startsWith('/v1'))) {
-      request.tenant = await authenticator.authenticate(request);
+      const { tenant, keyId } = await authenticator.authenticate(request);
+      request.tenant = tenant;
+      // The request's log lines name the tenant and the key by its id, never by the key.
+      request.log = request.log.child({ tenantId: tenant.id, keyId });
+      reply.log = request.log;
     }
   });
   installRequestIdempotency(app, store, (r) => r.tenant.id, now);

@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearLumen, BearLumenError } from '@bearlumen/node-sdk';
-import { createApiKey, createServer, SqliteStore, type BearLumenServer } from '@bearlumen/node-sdk/server';
+import { apiKeyId, createApiKey, createServer, SqliteStore, type BearLumenServer } from '@bearlumen/node-sdk/server';
 import { ROUTES } from '../../src/protocol/routes';
 import { startChaosProxy, type ChaosProxy } from '../helpers/chaos-proxy';
 
@@ -150,5 +150,8 @@ describe('security: the API key never appears in logs, errors or stats', () => {
     expect(serverLines.length).toBeGreaterThan(20);
     expectNoSecret(apiKey, 'server log', serverLines);
     expectNoSecret('bl_live_wrongwrongwrongwrongwrong0123', 'server log', serverLines);
+    // Requests are attributed to a key by its key id instead.
+    const attributed = serverLines.filter((line) => line.includes(`"keyId":"${apiKeyId(apiKey)}"`));
+    expect(attributed.some((line) => line.includes('request completed'))).toBe(true);
   });
 });
