@@ -46,7 +46,7 @@ const postgresProjects =
       ]
     : [];
 
-// One project per kind of test (STYLE.md "Tests"). Tests import the package name, aliased to src/,
+// One project per kind of test (docs/testing.md). Tests import the package name, aliased to src/,
 // so they use the SDK exactly as users do.
 export default defineConfig({
   test: {

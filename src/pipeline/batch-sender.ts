@@ -33,7 +33,7 @@ type Outcome =
 
 /**
  * Delivers one batch until every event in it is settled, or the signal aborts (the caller then settles
- * what is left). Never rejects. The rules (DESIGN §2 "Outcomes"):
+ * what is left). Never rejects. The rules (docs/design-decisions.md, "Batch outcomes"):
  * - retryable failures (connection, 408, 409, 429, 5xx, a 2xx without a result per event) are retried with the same events and keys behind
  *   the shared BackoffGate, for up to `maxRetryDurationMs` after the first failure;
  * - `batch_validation_failed` / `idempotency_key_reused` with per-index `details` fail exactly those

@@ -43,7 +43,7 @@ function handledRejection<T>(error: unknown): Promise<T> {
 }
 
 /**
- * The batching pipeline behind `usage.record()` (DESIGN §2, docs/pipeline.md): a bounded buffer cut
+ * The batching pipeline behind `usage.record()` (docs/pipeline.md): a bounded buffer cut
  * into batches on size, bytes, one unref'd timer, `flush()` and `shutdown()`; batches sent through a
  * bounded p-queue by the batch sender (retries behind one shared backoff); every event accounted for.
  */

@@ -57,7 +57,7 @@ const COUNTER_BASE = 36 ** 5;
  * fresh object from toWireEvent, never the caller's), so no copy is made. Keys are
  * `<time36>-<client prefix>-<counter36>`, the format of `createEventKeyGenerator` (internal/idempotency):
  * unique (48 random bits per client plus a counter) and time-ordered, so the server's unique index grows
- * by appends (DESIGN §2: a randomUUID per event cost ~3× in record() and in ingest).
+ * by appends (docs/design-decisions.md, "Idempotency keys": a randomUUID per event cost ~3× in record() and in ingest).
  *
  * Hot path: the time part of the key and the ISO timestamp are formatted once per millisecond, and the
  * event already has both slots (toWireEvent builds every wire event with the same fields), so filling

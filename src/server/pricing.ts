@@ -1,5 +1,5 @@
 /**
- * Cost at ingest (DESIGN §4): integer nano-USD per event, priced at the event's own timestamp.
+ * Cost at ingest (docs/design-decisions.md, "Cost at ingest"): integer nano-USD per event, priced at the event's own timestamp.
  * Order: `metadata.cost` (USD) → the operator's override file → `@pydantic/genai-prices` →
  * unpriced (cost 0, never rejected). Long-context tiers are not applied (an event does not know
  * its request's total input), so tiered models use their base rate.

@@ -7,7 +7,7 @@
  * in (already measured by the validator) and as parsed objects on the way out.
  *
  * Every method that touches tenant data takes `tenantId` first and must never read or change a
- * row of another tenant: that is the isolation guarantee of the API (DESIGN §3).
+ * row of another tenant: that is the isolation guarantee of the API (docs/design-decisions.md, "Tenant isolation").
  */
 import type {
   AggregationWindow,
