@@ -7,7 +7,10 @@ import { createApiKey, createServer, SqliteStore, type BearLumenServer, type Ser
 // to 127.0.0.1 play the misbehaving client; no assertion depends on how long anything took.
 
 let app: BearLumenServer | undefined;
+const clients: Socket[] = [];
 afterEach(async () => {
+  // A client the server failed to close would otherwise hold app.close() open.
+  for (const socket of clients.splice(0)) socket.destroy();
   await app?.close();
   app = undefined;
 });
@@ -25,6 +28,7 @@ async function start(timeouts: Partial<ServerTimeouts> = {}): Promise<{ port: nu
 /** A raw client: collects what the server writes, resolves `closed` when the server ends the socket. */
 function rawClient(port: number): { socket: Socket; received: () => string; closed: Promise<void>; isClosed: () => boolean } {
   const socket = connect({ host: '127.0.0.1', port });
+  clients.push(socket);
   let data = '';
   let done = false;
   socket.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
