@@ -73,8 +73,10 @@ export async function serve(argv: string[]): Promise<void> {
     banner += `Created a development API key ${server.apiKeyId(devKey)} for tenant "default" (shown only once):\n  BEARLUMEN_API_KEY=${devKey}\n`;
     banner += `Try: curl -H "Authorization: Bearer ${devKey}" ${url}/v1/end-users\n`;
   }
-  process.stdout.write(banner);
+  // Before the banner: a supervisor (or test) that signals as soon as it reads the URL must meet the
+  // graceful handler, not Node's default of dying with the signal.
   closeOnSignals(app);
+  process.stdout.write(banner);
 }
 
 /** The first SIGTERM/SIGINT closes the app gracefully (exit code 0); a second one exits at once with 1. */
