@@ -37,6 +37,9 @@ interface BlockedRecord {
   readonly refused: (error: Error) => void;
 }
 
+/** How long shutdown waits, after its deadline, for aborted sends to unwind (they are accounted for already). */
+const SHUTDOWN_GRACE_MS = 50;
+
 function ignoreRejection(): void {
   // Marks a promise handled: a fire-and-forget caller causes no unhandled rejection; the loss is counted
   // and logged by the ledger, and awaiting callers still see the error.
@@ -61,6 +64,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   readonly #options: ResolvedBatchingOptions;
   readonly #transport: Transport;
   readonly #logger: Logger;
+  readonly #now: () => number;
   readonly #observers: Observers;
   readonly #ledger: Ledger;
   readonly #gate: BackoffGate;
@@ -91,6 +95,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     this.#options = options;
     this.#transport = transport;
     this.#logger = logger;
+    this.#now = now;
     this.#observers = new Observers(logger);
     this.#ledger = new Ledger(logger, this.#observers, () => this.#admitBlocked());
     this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, now, random });
@@ -258,6 +263,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   }
 
   async #runShutdown(timeoutMs: number): Promise<ShutdownReport> {
+    const deadline = this.#now() + timeoutMs;
     this.#isClosed = true;
     for (const blocked of this.#blocked.splice(0)) {
       this.#ledger.refuse('closed');
@@ -271,15 +277,17 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       this.#abort.abort(error);
       const leftovers = [...this.#batches].flatMap((batch) => batch.entries).filter((entry) => !entry.isSettled);
       unsent = this.#ledger.abandon(leftovers, 'shutdown_timeout', error).map((entry) => entry.event);
-      // Aborted requests and gate waits end promptly; bounded anyway so shutdown always returns.
-      await this.#within(1000, Promise.all([...this.#batches].map((batch) => batch.done)).then(() => undefined));
     }
     this.#unregisterExit?.();
-    try {
-      await this.#transport.close();
-    } catch (error) {
+    // The rest of the deadline bounds the other requests in flight (endUsers.list(), …) too: after it
+    // the transport aborts them and destroys its pool instead of waiting (docs/pipeline.md "Deadlines").
+    const closing = this.#transport.close({ timeoutMs: Math.max(0, deadline - this.#now()) }).catch((error: unknown) => {
       this.#logger.warn({ err: describe(error) }, 'closing the transport failed');
-    }
+    });
+    // Aborted sends end within a turn or two; their events are already accounted for, so this wait is
+    // short and bounded: shutdown returns within its deadline plus SHUTDOWN_GRACE_MS.
+    if (!isDrained) await this.#within(SHUTDOWN_GRACE_MS, Promise.all([...this.#batches].map((batch) => batch.done)).then(() => undefined));
+    await closing;
     const ledger = this.#ledger;
     return {
       delivered: ledger.delivered,

@@ -86,6 +86,10 @@ export class HttpTransport implements Transport {
   readonly #options: HttpTransportOptions;
   readonly #sleep: Sleep;
   readonly #closeController = new AbortController();
+  /** Attempts on the wire (or waiting for a socket): aborted when close()'s deadline passes. */
+  readonly #attempts = new Set<AbortController>();
+  /** Called when the last attempt in flight ends while close() waits for it. */
+  #onIdle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: HttpTransportOptions) {
@@ -135,13 +139,43 @@ export class HttpTransport implements Transport {
     }
   }
 
-  /** Stops new attempts (waiting retries reject with BearLumenClosedError) and closes the owned Pool. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stops new attempts (waiting retries reject with BearLumenClosedError at once), lets the attempts
+   * in flight finish for up to `timeoutMs`, then aborts the rest (they reject with BearLumenClosedError)
+   * and destroys the owned Pool instead of waiting for it: a stalled request or a black-holed socket
+   * never holds `shutdown()` past its deadline (docs/pipeline.md "Deadlines"). Idempotent: later calls
+   * return the first call's promise.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closing === undefined) {
       this.#closeController.abort();
-      this.#closing = this.#ownsDispatcher ? this.#dispatcher.close() : Promise.resolve();
+      this.#closing = this.#shutDown(options.timeoutMs ?? Number.POSITIVE_INFINITY);
     }
     return this.#closing;
+  }
+
+  async #shutDown(timeoutMs: number): Promise<void> {
+    const isIdle = this.#attempts.size === 0 || (await this.#attemptsEnd(timeoutMs));
+    if (isIdle) {
+      if (this.#ownsDispatcher) await this.#dispatcher.close();
+      return;
+    }
+    for (const controller of this.#attempts) controller.abort(new BearLumenClosedError('The client shut down before the response arrived'));
+    if (this.#ownsDispatcher) await this.#dispatcher.destroy();
+  }
+
+  /** Resolves true when no attempt is in flight any more, false when `timeoutMs` passed first. */
+  #attemptsEnd(timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      // Ref'd on purpose: shutdown() is awaited, so its deadline keeps the process alive until it passes.
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(false), timeoutMs) : undefined;
+      const finish = (isIdle: boolean): void => {
+        clearTimeout(timer);
+        this.#onIdle = undefined;
+        resolve(isIdle);
+      };
+      this.#onIdle = () => finish(true);
+    });
   }
 
   #retryDelay(result: Extract<Attempt<unknown>, { ok: false }>, attempt: number, maxRetries: number): number | undefined {
@@ -184,6 +218,7 @@ export class HttpTransport implements Transport {
     timer.unref();
     const forwardAbort = (): void => controller.abort();
     req.signal?.addEventListener('abort', forwardAbort, { once: true });
+    this.#attempts.add(controller);
     const started = performance.now();
     try {
       const response = await request(this.#origin + path, {
@@ -211,6 +246,8 @@ export class HttpTransport implements Transport {
       return { ok: false, error, retryable: isRetryableResponse(status, error.code), retryAfterMs };
     } catch (error) {
       if (req.signal?.aborted === true) return { ok: false, error: abortedError(req.signal.reason), retryable: false };
+      const closeReason: unknown = controller.signal.reason;
+      if (closeReason instanceof BearLumenClosedError) return { ok: false, error: closeReason, retryable: false };
       if (timedOut) return { ok: false, error: new BearLumenTimeoutError(`Request timed out after ${timeout} ms`, { cause: error }), retryable: true };
       if (error instanceof BearLumenError) return { ok: false, error, retryable: false };
       const reason = error instanceof Error ? error.message : String(error);
@@ -218,6 +255,8 @@ export class HttpTransport implements Transport {
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', forwardAbort);
+      this.#attempts.delete(controller);
+      if (this.#attempts.size === 0) this.#onIdle?.();
     }
   }
 }

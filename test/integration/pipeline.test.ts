@@ -285,6 +285,24 @@ describe('flush and shutdown', () => {
     expect(settled).toContain('later');
   });
 
+  it('flush() called while shutdown() is under way waits for its drain and resolves, before and after the drain', async () => {
+    const agent = `flush-during-shutdown-${++run}`;
+    const p = await proxy();
+    p.hold();
+    const c = client({ flushIntervalMs: 10 }, p.url);
+    const order: string[] = [];
+    const recorded = c.usage.record(tagged(agent)(1)).then(() => order.push('record'));
+    const report = c.shutdown({ timeoutMs: 10_000 }).then((r) => (order.push('shutdown'), r));
+    const flushed = c.flush().then(() => order.push('flush'));
+    p.release();
+    await Promise.all([recorded, flushed]);
+    expect((await report).delivered).toBe(1);
+    // The flush resolved only once the shutdown had delivered the buffered event.
+    expect(order.indexOf('flush')).toBeGreaterThan(order.indexOf('record'));
+    await expect(c.flush()).resolves.toBeUndefined();
+    expect(await stored(agent)).toBe(1);
+  });
+
   it('with the server down, shutdown() returns within its deadline and reports every event as unsent with its key', async () => {
     const p = await proxy();
     const deadUrl = p.url;
