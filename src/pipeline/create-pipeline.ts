@@ -11,6 +11,7 @@ import { describe, Ledger } from './ledger';
 import { Observers } from './observers';
 import type { ResolvedBatchingOptions } from './options';
 import { PendingEvent } from './pending-event';
+import { SendScheduler } from './send-scheduler';
 import type { Pipeline, PipelineEventMap, PipelineStats, ShutdownReport } from './types';
 
 export interface PipelineDeps {
@@ -77,20 +78,12 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #buffer: PendingEvent[] = [];
   #bufferBytes = 0;
   #queuedEvents = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #scheduler: SendScheduler;
   #isClosed = false;
   /** Reused for every refused record(): a stack trace per refusal cost ~5 µs, exactly when the app is under pressure (bench/). */
   #bufferFullError: BearLumenBufferFullError | undefined;
   #shutdown: Promise<ShutdownReport> | undefined;
   #unregisterExit: (() => void) | undefined;
-  /**
-   * Without the exit hook nothing drains the buffer when the loop empties, so the flush timer stays
-   * ref'd while events wait: an awaited `record()` then settles instead of the process ending with the
-   * promise pending (exit code 13). It is armed only while the buffer holds events, so an idle client
-   * still never keeps the process alive, and it waits at most `flushIntervalMs`.
-   */
-  readonly #isTimerRefd: boolean;
-
   constructor({ transport, logger, options, handleExit, now = Date.now, random = Math.random }: PipelineDeps) {
     this.#options = options;
     this.#transport = transport;
@@ -103,7 +96,16 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     const { maxRetryDurationMs } = options;
     this.#deliver = createBatchSender({ transport, gate: this.#gate, ledger: this.#ledger, observers: this.#observers, logger, maxRetryDurationMs, now });
     this.#stamp = createEventStamper(now);
-    this.#isTimerRefd = !handleExit;
+    // Without the exit hook nothing drains the buffer when the loop empties, so the interval timer stays
+    // ref'd while events wait: an awaited record() then settles instead of the process ending with the
+    // promise pending (exit code 13). It is armed only while the buffer holds events.
+    this.#scheduler = new SendScheduler({
+      flushIntervalMs: options.flushIntervalMs,
+      keepAlive: !handleExit,
+      isIdle: () => this.#batches.size === 0,
+      hasBuffered: () => this.#buffer.length > 0,
+      cut: () => this.#cut(),
+    });
     if (handleExit) this.#unregisterExit = registerExitHook(this);
   }
 
@@ -200,13 +202,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     this.#buffer.push(entry);
     this.#bufferBytes += entry.bytes;
     if (this.#buffer.length >= this.#options.maxBatchSize) this.#cut();
-    else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        if (this.#buffer.length > 0) this.#cut();
-      }, this.#options.flushIntervalMs);
-      if (!this.#isTimerRefd) this.#timer.unref();
-    }
+    else this.#scheduler.buffered();
   }
 
   #admitBlocked(): void {
@@ -221,8 +217,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
 
   /** Moves the whole buffer into one batch (the buffer never holds more than one batch's worth). */
   #cut(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#scheduler.cancel();
     const entries = this.#buffer;
     this.#buffer = [];
     this.#bufferBytes = 0;
@@ -246,6 +241,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       })
       .finally(() => {
         this.#batches.delete(batch);
+        if (this.#batches.size === 0) this.#scheduler.onIdle();
       });
   }
 

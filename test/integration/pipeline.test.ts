@@ -46,6 +46,14 @@ async function stored(agent: string): Promise<number> {
   return (await reader.usage.query({ agent_id: agent, limit: 1 })).total;
 }
 
+/** Waits (bounded) until `condition` holds, polling on a short timer. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function batchesOf(c: BearLumen): Array<PipelineEventMap['flush']> {
   const seen: Array<PipelineEventMap['flush']> = [];
   c.on('flush', (flush) => seen.push(flush));
@@ -76,12 +84,48 @@ describe('batch triggers', () => {
     expect(await stored(agent)).toBe(10);
   });
 
-  it('sends a partial batch once flushIntervalMs has passed', async () => {
+  it('sends a partial batch once flushIntervalMs has passed while another batch is in flight', async () => {
     const agent = `interval-${++run}`;
-    const c = client({ flushIntervalMs: 50 });
-    const results = await Promise.all([1, 2, 3].map((q) => c.usage.record(tagged(agent)(q))));
-    expect(results.map((r) => r.recorded)).toEqual([true, true, true]);
-    expect(c.stats()).toMatchObject({ delivered: 3, batches: 1, buffered: 0, inFlight: 0 });
+    const p = await proxy();
+    p.hold();
+    const c = client({ flushIntervalMs: 50 }, p.url);
+    const first = c.usage.record(tagged(agent)(1));
+    await until(() => p.batchSizes.length === 1, 'the first batch to reach the proxy');
+    // The first batch is held, so only the interval timer can send these.
+    const rest = [2, 3, 4].map((q) => c.usage.record(tagged(agent)(q)));
+    await until(() => p.batchSizes.length === 2, 'the second batch to reach the proxy');
+    expect(p.batchSizes).toEqual([1, 3]);
+    p.release();
+    expect((await Promise.all([first, ...rest])).map((r) => r.recorded)).toEqual([true, true, true, true]);
+    expect(c.stats()).toMatchObject({ delivered: 4, batches: 2, buffered: 0, inFlight: 0 });
+  });
+
+  it('sends a lone event right after the current turn when nothing is in flight: five awaited records in a row are five requests', async () => {
+    const agent = `adaptive-${++run}`;
+    // A ten-minute interval: no timer can send these within the test.
+    const c = client({ flushIntervalMs: 600_000 });
+    for (let q = 1; q <= 5; q++) expect(await c.usage.record(tagged(agent)(q))).toMatchObject({ recorded: true });
+    expect(c.stats()).toMatchObject({ delivered: 5, batches: 5 });
+    // Records of one turn still share one batch.
+    await Promise.all([6, 7, 8].map((q) => c.usage.record(tagged(agent)(q))));
+    expect(c.stats()).toMatchObject({ delivered: 8, batches: 6 });
+  });
+
+  it('while a batch is in flight, accumulates the next events and sends them together once it settles', async () => {
+    const agent = `group-${++run}`;
+    const p = await proxy();
+    p.hold();
+    const c = client({ flushIntervalMs: 600_000 }, p.url);
+    const first = c.usage.record(tagged(agent)(1));
+    await until(() => p.batchSizes.length === 1, 'the first batch to reach the proxy');
+    const rest = [2, 3, 4].map((q) => c.usage.record(tagged(agent)(q)));
+    // Give a wrong implementation the chance to send them early.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(p.batchSizes).toEqual([1]);
+    expect(c.stats().buffered).toBe(3);
+    p.release();
+    await Promise.all([first, ...rest]);
+    expect(p.batchSizes).toEqual([1, 3]);
   });
 
   it('starts a new batch before maxBatchBytes would be crossed', async () => {
@@ -280,7 +324,8 @@ describe('flush and shutdown', () => {
     track('later', c.usage.record(tagged(agent)(3)));
     await flushed;
     expect(settled.sort()).toEqual(['a', 'bad!']);
-    expect(c.stats().buffered).toBe(1);
+    // 'later' left when the flushed batch settled (adaptive sending), but flush() did not wait for it.
+    expect(c.stats().buffered + c.stats().inFlight).toBe(1);
     await c.flush();
     expect(settled).toContain('later');
   });
