@@ -41,6 +41,10 @@ interface BlockedRecord {
 /** How long shutdown waits, after its deadline, for aborted sends to unwind (they are accounted for already). */
 const SHUTDOWN_GRACE_MS = 50;
 
+function keepAliveTick(): void {
+  // Only there to hold a ref on the event loop while an explicit flush() is awaited.
+}
+
 function ignoreRejection(): void {
   // Marks a promise handled: a fire-and-forget caller causes no unhandled rejection; the loss is counted
   // and logged by the ledger, and awaiting callers still see the error.
@@ -135,8 +139,15 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   }
 
   async flush(): Promise<void> {
-    if (this.#buffer.length > 0) this.#cut();
-    await Promise.all([...this.#batches].map((batch) => batch.done));
+    // Someone awaits this flush: keep the process alive until it settles, within the retry budget,
+    // or the loop would empty during an outage (the SDK's own timers are unref'd), `beforeExit` would
+    // fire and the exit hook's short deadline would drop what the caller is waiting for.
+    const keepAlive = setTimeout(keepAliveTick, this.#options.maxRetryDurationMs + this.#options.retryMaxMs);
+    try {
+      await this.#settleBuffered();
+    } finally {
+      clearTimeout(keepAlive);
+    }
   }
 
   shutdown(options: { timeoutMs?: number } = {}): Promise<ShutdownReport> {
@@ -176,7 +187,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       await this.#shutdown;
       return;
     }
-    const isDrained = await this.#within(this.#options.exitTimeoutMs, this.flush());
+    const isDrained = await this.#within(this.#options.exitTimeoutMs, this.#settleBuffered());
     if (isDrained) return;
     if (trigger === 'beforeExit') {
       // The loop has no other work left: give up now, or beforeExit would fire again and again.
@@ -184,6 +195,12 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     } else {
       this.#logger.warn({ unacknowledged: this.#ledger.unacked, trigger }, 'exit deadline passed with usage events unacknowledged');
     }
+  }
+
+  /** Cuts the buffer and waits until every batch (this one and those before) has settled. */
+  async #settleBuffered(): Promise<void> {
+    if (this.#buffer.length > 0) this.#cut();
+    await Promise.all([...this.#batches].map((batch) => batch.done));
   }
 
   #hasRoom(bytes: number): boolean {
@@ -265,7 +282,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       this.#ledger.refuse('closed');
       blocked.refused(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
     }
-    const isDrained = await this.#within(timeoutMs, this.flush());
+    const isDrained = await this.#within(timeoutMs, this.#settleBuffered());
     let unsent: UsageEventInput[] = [];
     if (!isDrained) {
       const last = this.#ledger.lastError;
