@@ -95,7 +95,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     this.#now = now;
     this.#observers = new Observers(logger);
     this.#ledger = new Ledger(logger, this.#observers, () => this.#admitBlocked());
-    this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, now, random });
+    this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, probeMaxMs: options.probeMaxMs, now, random });
     this.#queue = new PQueue({ concurrency: options.concurrency });
     const { maxRetryDurationMs } = options;
     this.#deliver = createBatchSender({ transport, gate: this.#gate, ledger: this.#ledger, observers: this.#observers, logger, maxRetryDurationMs, now });

@@ -44,7 +44,12 @@ export function parseRetryAfter(headers: { 'retry-after'?: string | undefined; '
   return Math.max(0, date - now);
 }
 
-/** Longest server-requested wait (`Retry-After`) a single request honours; a longer one ends the retries. */
+/**
+ * Longest wait the SDK accepts from a server's `Retry-After`, ms: no wait is ever longer, for single
+ * requests and batches alike (docs/errors.md "Retry-After"). A single call asked to wait longer stops
+ * retrying and rejects at once with the error (its `retryAfterMs` says what the server asked); a batch,
+ * which retries in the background within its own budget, waits this long and then probes again.
+ */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Backoff of single requests: full jitter under 0.5 s, 1 s, 2 s, … capped at 8 s (openai-node's range). */
