@@ -10,6 +10,7 @@ import {
   BearLumenConnectionError,
   BearLumenError,
   BearLumenTimeoutError,
+  BearLumenUserAbortError,
 } from '../errors';
 import { newRequestIdempotencyKey } from '../internal/idempotency';
 import { SDK_VERSION } from '../internal/version';
@@ -280,6 +281,6 @@ function parseSuccess<T>(status: number, text: string, requestId: string | undef
   return { ok: true, value: parsed as T };
 }
 
-function abortedError(reason: unknown): BearLumenConnectionError {
-  return new BearLumenConnectionError('Request aborted by its signal', { cause: reason }, 'aborted');
+function abortedError(reason: unknown): BearLumenUserAbortError {
+  return new BearLumenUserAbortError('Request aborted by its signal', { cause: reason });
 }

@@ -12,6 +12,7 @@ import {
   BearLumenNotFoundError,
   BearLumenRateLimitError,
   BearLumenServerError,
+  BearLumenUserAbortError,
 } from '@bearlumen/node-sdk';
 import { HttpTransport, type Sleep } from '../../src/transport/http';
 
@@ -190,8 +191,9 @@ describe('HttpTransport', () => {
       });
     const { transport, seen } = setup(() => ({ status: 503, data: errorBody('unavailable') }), { sleep });
     const error = await transport.request({ method: 'GET', path: '/x', signal: controller.signal }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BearLumenConnectionError);
-    expect((error as BearLumenConnectionError).code).toBe('aborted');
+    expect(error).toBeInstanceOf(BearLumenUserAbortError);
+    expect(error).not.toBeInstanceOf(BearLumenConnectionError);
+    expect((error as BearLumenUserAbortError).code).toBe('aborted');
     expect(seen).toHaveLength(1);
   });
 
