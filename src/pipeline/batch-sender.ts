@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { BearLumenApiError, BearLumenConnectionError, BearLumenError, BearLumenInvalidRequestError } from '../errors';
 import type { ErrorDetail, UsageBatchResponse } from '../protocol/types';
 import { ROUTES } from '../protocol/routes';
-import { isRetryableStatus } from '../transport/retry-policy';
+import { isRetryableStatus, retryVerdictOf } from '../transport/retry-policy';
 import type { Transport } from '../transport/types';
 import type { BackoffGate, GatePass } from './backoff-gate';
 import { describe, type Ledger } from './ledger';
@@ -186,11 +186,11 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
   };
 }
 
-/** Retryable per the shared policy: no response at all, or 408/409/429/5xx. */
+/** Retryable per the shared policy: no response at all, or the server's `x-should-retry`, else 408/409/429/5xx. */
 function isRetryable(error: unknown): error is BearLumenError {
   // An unreadable 2xx (transport or shape check): resending the same keys is safe and gets the real answer.
   if (error instanceof BearLumenError && error.code === 'invalid_response') return true;
-  if (error instanceof BearLumenApiError) return isRetryableStatus(error.status);
+  if (error instanceof BearLumenApiError) return retryVerdictOf(error) ?? isRetryableStatus(error.status);
   return error instanceof BearLumenConnectionError;
 }
 

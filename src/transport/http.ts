@@ -14,7 +14,7 @@ import {
 } from '../errors';
 import { newRequestIdempotencyKey } from '../internal/idempotency';
 import { SDK_VERSION } from '../internal/version';
-import { backoffMs, isRetryableResponse, MAX_RETRY_AFTER_MS, parseRetryAfter, REQUEST_BACKOFF, type BackoffOptions } from './retry-policy';
+import { backoffMs, isRetryableResponse, MAX_RETRY_AFTER_MS, noteRetryVerdict, parseRetryAfter, REQUEST_BACKOFF, SHOULD_RETRY_HEADER, type BackoffOptions } from './retry-policy';
 import type { Transport, TransportRequest } from './types';
 
 const gzipAsync = promisify(gzip);
@@ -244,7 +244,9 @@ export class HttpTransport implements Transport {
         'retry-after-ms': headerValue(response.headers, 'retry-after-ms'),
       });
       const error = apiErrorFromResponse(status, parsed === undefined ? text : parsed, requestId, retryAfterMs);
-      return { ok: false, error, retryable: isRetryableResponse(status, error.code), retryAfterMs };
+      const retryable = isRetryableResponse(status, headerValue(response.headers, SHOULD_RETRY_HEADER));
+      noteRetryVerdict(error, retryable);
+      return { ok: false, error, retryable, retryAfterMs };
     } catch (error) {
       if (req.signal?.aborted === true) return { ok: false, error: abortedError(req.signal.reason), retryable: false };
       const closeReason: unknown = controller.signal.reason;

@@ -1,4 +1,7 @@
 /** Pure retry rules shared by single requests and the batch pipeline. `now` and `random` are injected. */
+import { SHOULD_RETRY_HEADER } from '../protocol/error-codes';
+
+export { SHOULD_RETRY_HEADER };
 
 /** Statuses worth another attempt: timeouts, conflicts that clear, rate limits and server failures. */
 const RETRYABLE_STATUSES = new Set([408, 409, 429, 500, 502, 503, 504]);
@@ -56,11 +59,26 @@ export const MAX_RETRY_AFTER_MS = 60_000;
 export const REQUEST_BACKOFF: BackoffOptions = Object.freeze({ baseMs: 500, maxMs: 8_000 });
 
 /**
- * Whether an error response may succeed when sent again. Like isRetryableStatus, except that a 409
- * whose code is `external_id_taken` is a permanent conflict: retrying it only delays the error
- * (409 `idempotency_request_in_progress` does clear, so other 409s stay retryable).
+ * Whether an error response may succeed when sent again. The server's `x-should-retry: true|false`
+ * decides first (our server sends it with every error, from its error-code table); without it, the
+ * status decides (isRetryableStatus), e.g. for a proxy's 502.
  */
-export function isRetryableResponse(status: number, code: string | undefined): boolean {
-  if (status === 409 && code === 'external_id_taken') return false;
+export function isRetryableResponse(status: number, shouldRetry: string | undefined): boolean {
+  const verdict = shouldRetry?.trim().toLowerCase();
+  if (verdict === 'true') return true;
+  if (verdict === 'false') return false;
   return isRetryableStatus(status);
+}
+
+/** The verdict the transport read for an error response, for the pipeline, which retries on its own. */
+const verdicts = new WeakMap<object, boolean>();
+
+/** Remembers whether `error`'s response may be retried (called by the transport). */
+export function noteRetryVerdict(error: object, retryable: boolean): void {
+  verdicts.set(error, retryable);
+}
+
+/** The verdict noted for `error`, or undefined when none was (no response, or another transport). */
+export function retryVerdictOf(error: object): boolean | undefined {
+  return verdicts.get(error);
 }

@@ -39,6 +39,19 @@ describe('fault: refusals and give-ups are accounted for', () => {
     await expectExactlyOnce(env.server.store, apiKey, [...recorded, ...later]);
   });
 
+  it("obeys the server's x-should-retry: false: a 503 so marked fails the batch at once instead of retrying it", async () => {
+    env.proxy.reset();
+    const apiKey = await env.server.createKey('should-retry-false');
+    env.proxy.setScript((req) => (req.path === ROUTES.usageBatch ? { kind: 'status', status: 503, headers: { 'x-should-retry': 'false' } } : undefined));
+    const client = fastClient(env.proxy.url, apiKey);
+    const recorded = recordMany(client, 5, 'no-retry');
+    const outcomes = await Promise.allSettled(recorded.map((r) => r.promise));
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    expect(env.proxy.log.filter((e) => e.path === ROUTES.usageBatch)).toHaveLength(1);
+    expect(client.stats()).toMatchObject({ failed: 5, retries: 0 });
+    await client.shutdown();
+  });
+
   it('401 on a batch: its events fail with BearLumenAuthenticationError, are counted, and nothing is stored', async () => {
     env.proxy.reset();
     const apiKey = await env.server.createKey('refused-401');
