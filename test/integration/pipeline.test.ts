@@ -175,6 +175,21 @@ describe('batch triggers', () => {
   });
 });
 
+describe('compression', () => {
+  it('gzips a batch body above 16 KiB and sends a small one as it is', async () => {
+    const agent = `gzip-${++run}`;
+    const p = await proxy();
+    const c = client({ flushIntervalMs: 600_000 }, p.url);
+    // 200 events of ~300 bytes: one batch of ~60 KB, then a lone event of ~300 bytes.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => c.usage.record(tagged(agent)(i, { metadata: { note: 'z'.repeat(200) } }))));
+    await c.usage.record(tagged(agent)(1));
+    const batches = p.requests.filter((r) => r.path.endsWith('/usage/events/batch'));
+    expect(batches.map((r) => r.contentEncoding)).toEqual(['gzip', undefined]);
+    expect(p.batchSizes).toEqual([200, 1]);
+    expect(await stored(agent)).toBe(201);
+  });
+});
+
 describe('per-event outcomes', () => {
   it('sends the metadata as it was at record(), even when the caller reuses and changes the object before the batch leaves', async () => {
     const agent = `snapshot-${++run}`;
