@@ -5,6 +5,7 @@ import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
 import type { Transport } from '../transport/types';
 import { BackoffGate } from './backoff-gate';
 import { createBatchSender } from './batch-sender';
+import { holdProcessOpen, settlesWithin } from './deadline';
 import { createEventStamper, estimateEventBytes } from './event-stamp';
 import { registerExitHook, type ExitParticipant, type ExitTrigger } from './exit-hook';
 import { describe, Ledger } from './ledger';
@@ -41,10 +42,6 @@ interface BlockedRecord {
 /** How long shutdown waits, after its deadline, for aborted sends to unwind (they are accounted for already). */
 const SHUTDOWN_GRACE_MS = 50;
 
-function keepAliveTick(): void {
-  // Only there to hold a ref on the event loop while an explicit flush() is awaited.
-}
-
 function ignoreRejection(): void {
   // Marks a promise handled: a fire-and-forget caller causes no unhandled rejection; the loss is counted
   // and logged by the ledger, and awaiting callers still see the error.
@@ -57,9 +54,10 @@ function handledRejection<T>(error: Error): Promise<T> {
 }
 
 /**
- * The batching pipeline behind `usage.record()` (DESIGN §2, docs/pipeline.md): a bounded buffer cut
- * into batches on size, bytes, one unref'd timer, `flush()` and `shutdown()`; batches sent through a
- * bounded p-queue by the batch sender (retries behind one shared backoff); every event accounted for.
+ * The batching pipeline behind `usage.record()` (docs/pipeline.md): a bounded buffer cut into batches
+ * on size, bytes, adaptive sending (send-scheduler.ts), `flush()` and `shutdown()`; batches sent
+ * through a bounded p-queue by the batch sender (retries behind one shared backoff); every event
+ * accounted for; `shutdown()` and the exit drain bounded by their deadlines (deadline.ts).
  */
 export function createPipeline(deps: PipelineDeps): Pipeline {
   return new BatchingPipeline(deps);
@@ -142,11 +140,11 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     // Someone awaits this flush: keep the process alive until it settles, within the retry budget,
     // or the loop would empty during an outage (the SDK's own timers are unref'd), `beforeExit` would
     // fire and the exit hook's short deadline would drop what the caller is waiting for.
-    const keepAlive = setTimeout(keepAliveTick, this.#options.maxRetryDurationMs + this.#options.retryMaxMs);
+    const letGo = holdProcessOpen(this.#options.maxRetryDurationMs + this.#options.retryMaxMs);
     try {
       await this.#settleBuffered();
     } finally {
-      clearTimeout(keepAlive);
+      letGo();
     }
   }
 
@@ -187,7 +185,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       await this.#shutdown;
       return;
     }
-    const isDrained = await this.#within(this.#options.exitTimeoutMs, this.#settleBuffered());
+    const isDrained = await settlesWithin(this.#options.exitTimeoutMs, this.#settleBuffered());
     if (isDrained) return;
     if (trigger === 'beforeExit') {
       // The loop has no other work left: give up now, or beforeExit would fire again and again.
@@ -262,19 +260,6 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       });
   }
 
-  /** Resolves true if `work` ends within `timeoutMs`. The timer is ref'd: a deadline we wait on keeps the process alive. */
-  async #within(timeoutMs: number, work: Promise<void>): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([work.then(() => true), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   async #runShutdown(timeoutMs: number): Promise<ShutdownReport> {
     const deadline = this.#now() + timeoutMs;
     this.#isClosed = true;
@@ -282,7 +267,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       this.#ledger.refuse('closed');
       blocked.refused(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
     }
-    const isDrained = await this.#within(timeoutMs, this.#settleBuffered());
+    const isDrained = await settlesWithin(timeoutMs, this.#settleBuffered());
     let unsent: UsageEventInput[] = [];
     if (!isDrained) {
       const last = this.#ledger.lastError;
@@ -299,7 +284,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     });
     // Aborted sends end within a turn or two; their events are already accounted for, so this wait is
     // short and bounded: shutdown returns within its deadline plus SHUTDOWN_GRACE_MS.
-    if (!isDrained) await this.#within(SHUTDOWN_GRACE_MS, Promise.all([...this.#batches].map((batch) => batch.done)).then(() => undefined));
+    if (!isDrained) await settlesWithin(SHUTDOWN_GRACE_MS, Promise.all([...this.#batches].map((batch) => batch.done)));
     await closing;
     const ledger = this.#ledger;
     return {
