@@ -14,7 +14,7 @@ import {
 } from '../errors';
 import { newRequestIdempotencyKey } from '../internal/idempotency';
 import { SDK_VERSION } from '../internal/version';
-import { backoffMs, isRetryableResponse, MAX_RETRY_AFTER_MS, noteRetryVerdict, parseRetryAfter, REQUEST_BACKOFF, SHOULD_RETRY_HEADER, type BackoffOptions } from './retry-policy';
+import { backoffMs, isResetBeforeResponse, isRetryableResponse, MAX_RETRY_AFTER_MS, noteRetryVerdict, parseRetryAfter, REQUEST_BACKOFF, SHOULD_RETRY_HEADER, type BackoffOptions } from './retry-policy';
 import type { Transport, TransportRequest } from './types';
 
 const gzipAsync = promisify(gzip);
@@ -128,12 +128,21 @@ export class HttpTransport implements Transport {
     const maxRetries = req.maxRetries ?? this.#options.maxRetries;
     const timeout = req.timeoutMs ?? this.#options.timeout;
 
+    // One free, immediate retry of a connection reset before any response, even with maxRetries 0: the
+    // usual cause is a keep-alive socket the server closed while idle, and resending is safe because every
+    // POST carries its Idempotency-Key (stripe-node does the same; docs/errors.md).
+    let staleRetries = 0;
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted === true) throw abortedError(req.signal.reason);
       if (this.#closing !== undefined) throw new BearLumenClosedError();
       const result = await this.#attempt<T>(req, path, headers, body, timeout, attempt);
       if (result.ok) return result.value;
-      const wait = this.#retryDelay(result, attempt, maxRetries);
+      if (staleRetries === 0 && isResetBeforeResponse(result.error)) {
+        staleRetries = 1;
+        this.#options.logger.debug({ method: req.method, path: req.path, attempt }, 'bearlumen: connection reset before a response; retrying once at once');
+        continue;
+      }
+      const wait = this.#retryDelay(result, attempt - staleRetries, maxRetries);
       if (wait === undefined) throw result.error;
       this.#options.logger.info({ method: req.method, path: req.path, attempt, delayMs: wait, code: result.error.code }, 'bearlumen: retrying request');
       await this.#wait(wait, req.signal);

@@ -1,4 +1,5 @@
 /** Pure retry rules shared by single requests and the batch pipeline. `now` and `random` are injected. */
+import { BearLumenConnectionError, BearLumenTimeoutError, type BearLumenError } from '../errors';
 import { SHOULD_RETRY_HEADER } from '../protocol/error-codes';
 
 export { SHOULD_RETRY_HEADER };
@@ -81,4 +82,21 @@ export function noteRetryVerdict(error: object, retryable: boolean): void {
 /** The verdict noted for `error`, or undefined when none was (no response, or another transport). */
 export function retryVerdictOf(error: object): boolean | undefined {
   return verdicts.get(error);
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/**
+ * A connection error whose cause (or its cause) is a reset or closed socket, so no response was read:
+ * most often a keep-alive socket the server closed while idle. The transport retries it once at once,
+ * even with maxRetries 0.
+ */
+export function isResetBeforeResponse(error: BearLumenError): boolean {
+  if (!(error instanceof BearLumenConnectionError) || error instanceof BearLumenTimeoutError) return false;
+  for (let cause: unknown = error.cause, depth = 0; cause !== undefined && cause !== null && depth < 3; depth++) {
+    const code: unknown = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && RESET_CODES.has(code)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
