@@ -14,9 +14,10 @@
 import { createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import type * as SdkModule from '../src/index';
 import { startRestartableServer } from '../test/helpers/restartable-server';
 
-type Sdk = typeof import('../src/index');
+type Sdk = typeof SdkModule;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
