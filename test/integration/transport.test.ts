@@ -136,7 +136,9 @@ describe('transport against a misbehaving server', () => {
     const api = await fakeApi(() => undefined);
     const controller = new AbortController();
     const pending = client(api.url).endUsers.list(undefined, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
+    // Abort once the server holds the request (bounded wait), not after a guessed delay.
+    for (let waited = 0; api.seen.length === 0 && waited < 10_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
     const error = await pending.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BearLumenUserAbortError);
     expect(error).not.toBeInstanceOf(BearLumenConnectionError);
