@@ -84,7 +84,8 @@ export class BearLumen {
   /**
    * Stop accepting work, deliver what is buffered within `timeoutMs`, close the connection pool and
    * report what happened to every event. Runs once: later calls return the same report, and every
-   * other method then rejects with BearLumenClosedError.
+   * other method except `flush()` (which waits for the drain and resolves) then rejects with
+   * BearLumenClosedError.
    * @throws {BearLumenValidationError} when `options.timeoutMs` is not an integer ≥ 0.
    */
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
