@@ -55,10 +55,7 @@ export class BearLumen {
     this.#pipeline = createPipeline({ transport: this.#transport, logger, options: batching, handleExit });
     const context: ResourceContext = {
       request: (req, options) => this.#request(req, options),
-      pipeline: () => {
-        if (this.#shutdown !== undefined) throw new BearLumenClosedError();
-        return this.#pipeline;
-      },
+      pipeline: this.#pipeline,
       now: () => Date.now(),
     };
     this.endUsers = new EndUsers(context);

@@ -115,7 +115,7 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
     const fields = { ...describe(error), requestId: error instanceof BearLumenApiError ? error.requestId : undefined, events };
     if (!willRetry) logger.warn(fields, `${events} usage events failed`);
     else logger.debug(fields, 'usage batch attempt failed; retrying');
-    if (error instanceof BearLumenError) observers.emit('error', { error, events, willRetry });
+    if (error instanceof BearLumenError) observers.emit('error', { error, count: events, willRetry });
   }
 
   function settle(entries: PendingEvent[], response: UsageBatchResponse, attempts: number, startedAt: number): void {
@@ -134,7 +134,7 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
     }
     ledger.batches += 1;
     if (observers.has('flush')) {
-      observers.emit('flush', { events: entries.length, recorded, duplicates: entries.length - recorded, attempts, durationMs: now() - startedAt });
+      observers.emit('flush', { count: entries.length, recorded, duplicates: entries.length - recorded, attempts, durationMs: now() - startedAt });
     }
   }
 

@@ -4,6 +4,7 @@ import { BearLumenBufferFullError, BearLumenClosedError } from '../errors';
 import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
 import type { Transport } from '../transport/types';
 import { BackoffGate } from './backoff-gate';
+import { BlockedRecords } from './blocked-records';
 import { createBatchSender } from './batch-sender';
 import { holdProcessOpen, settlesWithin } from './deadline';
 import { createEventStamper, estimateEventBytes } from './event-stamp';
@@ -32,13 +33,6 @@ interface Batch {
   done: Promise<void>;
 }
 
-/** A `record()` waiting for room under `overflow: 'block'`. */
-interface BlockedRecord {
-  readonly entry: PendingEvent;
-  readonly admitted: () => void;
-  readonly refused: (error: Error) => void;
-}
-
 /** How long shutdown waits, after its deadline, for aborted sends to unwind (they are accounted for already). */
 const SHUTDOWN_GRACE_MS = 50;
 
@@ -47,7 +41,7 @@ function ignoreRejection(): void {
   // and logged by the ledger, and awaiting callers still see the error.
 }
 
-function handledRejection<T>(error: Error): Promise<T> {
+function handledRejection<T>(error: unknown): Promise<T> {
   const promise = Promise.reject<T>(error);
   promise.catch(ignoreRejection);
   return promise;
@@ -76,10 +70,11 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   readonly #stamp: (event: UsageEventInput) => void;
   readonly #abort = new AbortController();
   readonly #batches = new Set<Batch>();
-  readonly #blocked: BlockedRecord[] = [];
+  readonly #blocked: BlockedRecords;
   #buffer: PendingEvent[] = [];
   #bufferBytes = 0;
   #queuedEvents = 0;
+  #queuedBatches = 0;
   readonly #scheduler: SendScheduler;
   #isClosed = false;
   /** Reused for every refused record(): a stack trace per refusal cost ~5 µs, exactly when the app is under pressure (bench/). */
@@ -98,6 +93,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     const { maxRetryDurationMs } = options;
     this.#deliver = createBatchSender({ transport, gate: this.#gate, ledger: this.#ledger, observers: this.#observers, logger, maxRetryDurationMs, now });
     this.#stamp = createEventStamper(now);
+    this.#blocked = new BlockedRecords({ timeoutMs: options.blockTimeoutMs, max: options.maxBlockedRecords, now, onTimeout: () => this.#ledger.refuse('buffer_full') });
     // Without the exit hook nothing drains the buffer when the loop empties, so the interval timer stays
     // ref'd while events wait: an awaited record() then settles instead of the process ending with the
     // promise pending (exit code 13). It is armed only while the buffer holds events.
@@ -118,22 +114,37 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     }
     this.#stamp(event);
     const bytes = estimateEventBytes(event);
-    if (this.#blocked.length === 0 && this.#hasRoom(bytes)) {
+    if (this.#blocked.size === 0 && this.#hasRoom(bytes)) {
       const entry = new PendingEvent(event, bytes);
       this.#admit(entry);
       return entry.promise;
     }
-    if (this.#options.overflow === 'reject') {
+    return this.#overflow(event, bytes);
+  }
+
+  /** record() found no room (or others already waiting): refuse, or wait under `overflow: 'block'`. */
+  #overflow(event: UsageEventInput, bytes: number): Promise<UsageRecordResponse> {
+    const { maxBufferedBytes, overflow } = this.#options;
+    if (bytes > maxBufferedBytes) {
+      // Would never fit, even in an empty buffer: waiting could not help.
       this.#ledger.refuse('buffer_full');
+      return handledRejection(new BearLumenBufferFullError(`The event alone is larger than maxBufferedBytes (about ${bytes} bytes > ${maxBufferedBytes}); it was not buffered`));
+    }
+    if (overflow === 'reject' || this.#blocked.isFull) {
+      this.#ledger.refuse('buffer_full');
+      if (overflow === 'block') return handledRejection(new BearLumenBufferFullError(`The event buffer is full and maxBlockedRecords (${this.#options.maxBlockedRecords}) records already wait for room`));
       return handledRejection((this.#bufferFullError ??= new BearLumenBufferFullError()));
     }
+    if (this.#blocked.size === 0) this.#logger.warn({ unacked: this.#ledger.unacked }, "event buffer full: record() waits for room (overflow: 'block')");
     const entry = new PendingEvent(event, bytes);
-    const result = new Promise<void>((admitted, refused) => {
-      if (this.#blocked.length === 0) this.#logger.warn({ unacked: this.#ledger.unacked }, "event buffer full: record() waits for room (overflow: 'block')");
-      this.#blocked.push({ entry, admitted, refused });
-    }).then(() => entry.promise);
+    const result = this.#blocked.wait(entry).then(() => entry.promise);
     result.catch(ignoreRejection);
     return result;
+  }
+
+  refuse(error: unknown): Promise<never> {
+    this.#ledger.refuseInvalid(error);
+    return handledRejection(error);
   }
 
   async flush(): Promise<void> {
@@ -156,9 +167,12 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   stats(): PipelineStats {
     const ledger = this.#ledger;
     const buffered = this.#buffer.length + this.#queuedEvents;
+    const inFlightEvents = ledger.unacked - buffered;
     return {
       buffered,
-      inFlight: ledger.unacked - buffered,
+      inFlight: inFlightEvents,
+      inFlightEvents,
+      inFlightBatches: this.#batches.size - this.#queuedBatches,
       bufferedBytes: ledger.unackedBytes,
       delivered: ledger.delivered,
       duplicates: ledger.duplicates,
@@ -203,8 +217,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
 
   #hasRoom(bytes: number): boolean {
     const { unacked, unackedBytes } = this.#ledger;
-    // An event larger than the whole byte bound still gets in when nothing else is held.
-    return unacked < this.#options.maxBufferedEvents && (unackedBytes + bytes <= this.#options.maxBufferedBytes || unacked === 0);
+    return unacked < this.#options.maxBufferedEvents && unackedBytes + bytes <= this.#options.maxBufferedBytes;
   }
 
   #admit(entry: PendingEvent): void {
@@ -221,13 +234,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   }
 
   #admitBlocked(): void {
-    while (this.#blocked.length > 0) {
-      const next = this.#blocked[0] as BlockedRecord;
-      if (!this.#hasRoom(next.entry.bytes)) return;
-      this.#blocked.shift();
-      this.#admit(next.entry);
-      next.admitted();
-    }
+    if (this.#blocked.size > 0) this.#blocked.admitWhile((entry) => this.#hasRoom(entry.bytes), (entry) => this.#admit(entry));
   }
 
   /** Moves the whole buffer into one batch (the buffer never holds more than one batch's worth). */
@@ -242,11 +249,13 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #enqueue(entries: PendingEvent[]): void {
     const batch: Batch = { entries, done: Promise.resolve() };
     this.#queuedEvents += entries.length;
+    this.#queuedBatches += 1;
     this.#batches.add(batch);
     const signal = this.#abort.signal;
     batch.done = this.#queue
       .add(async () => {
         this.#queuedEvents -= entries.length;
+        this.#queuedBatches -= 1;
         await this.#deliver(entries, signal);
       })
       .catch((error: unknown) => {
@@ -263,10 +272,8 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   async #runShutdown(timeoutMs: number): Promise<ShutdownReport> {
     const deadline = this.#now() + timeoutMs;
     this.#isClosed = true;
-    for (const blocked of this.#blocked.splice(0)) {
-      this.#ledger.refuse('closed');
-      blocked.refused(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
-    }
+    const refused = this.#blocked.refuseAll(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
+    for (let i = 0; i < refused; i++) this.#ledger.refuse('closed');
     const isDrained = await settlesWithin(timeoutMs, this.#settleBuffered());
     let unsent: UsageEventInput[] = [];
     if (!isDrained) {

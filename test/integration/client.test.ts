@@ -57,7 +57,7 @@ describe('lifecycle', () => {
     const report = await client.shutdown();
     await Promise.all(pending);
     expect(report).toMatchObject({ delivered: 5, duplicates: 0, failed: 0, dropped: 0, unsent: [] });
-    expect(flushes.reduce((n, f) => n + f.events, 0)).toBe(5);
+    expect(flushes.reduce((n, f) => n + f.count, 0)).toBe(5);
     expect(client.stats()).toMatchObject({ delivered: 5, buffered: 0, inFlight: 0 });
     expect(await client.shutdown()).toBe(report);
 

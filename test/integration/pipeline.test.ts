@@ -80,7 +80,7 @@ describe('batch triggers', () => {
     const batches = batchesOf(c);
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => c.usage.record(tagged(agent)(i))));
     expect(results.every((r) => r.recorded)).toBe(true);
-    expect(batches.map((b) => b.events)).toEqual([10]);
+    expect(batches.map((b) => b.count)).toEqual([10]);
     expect(await stored(agent)).toBe(10);
   });
 
@@ -137,8 +137,8 @@ describe('batch triggers', () => {
     await c.flush();
     await Promise.all(results);
     expect(batches.length).toBeGreaterThan(2);
-    expect(batches.every((b) => b.events <= 2)).toBe(true);
-    expect(batches.reduce((sum, b) => sum + b.events, 0)).toBe(7);
+    expect(batches.every((b) => b.count <= 2)).toBe(true);
+    expect(batches.reduce((sum, b) => sum + b.count, 0)).toBe(7);
     expect(await stored(agent)).toBe(7);
   });
 
@@ -150,7 +150,7 @@ describe('batch triggers', () => {
     await c.flush();
     const results = await Promise.all(pending);
     // Batches are sent concurrently, so they may be acknowledged in any order.
-    expect(batches.map((b) => b.events).sort((x, y) => y - x)).toEqual([1000, 1000, 500]);
+    expect(batches.map((b) => b.count).sort((x, y) => y - x)).toEqual([1000, 1000, 500]);
     expect(results.every((r) => r.recorded)).toBe(true);
     expect(new Set(results.map((r) => r.eventId)).size).toBe(2500);
     const { events } = await client().usage.query({ agent_id: agent, limit: 1000 });
@@ -169,7 +169,7 @@ describe('batch triggers', () => {
     const batches = batchesOf(c);
     const results = await Promise.all([1, 2].map((q) => c.usage.record(tagged(agent)(q))));
     expect(results.map((r) => r.recorded)).toEqual([true, true]);
-    expect(batches.map((b) => b.events)).toEqual([1, 1]);
+    expect(batches.map((b) => b.count)).toEqual([1, 1]);
     expect(await c.usage.record(tagged(agent)(9, { idempotencyKey: `single-${run}` }))).toMatchObject({ recorded: true });
     expect(await c.usage.record(tagged(agent)(9, { idempotencyKey: `single-${run}` }))).toMatchObject({ recorded: false });
   });
@@ -268,7 +268,7 @@ describe('retries', () => {
     c.on('error', (error) => errors.push(error));
     const results = await Promise.all([1, 2].map((q) => c.usage.record(tagged(agent)(q))));
     expect(results.every((r) => r.recorded)).toBe(true);
-    expect(errors).toEqual([expect.objectContaining({ events: 2, willRetry: true })]);
+    expect(errors).toEqual([expect.objectContaining({ count: 2, willRetry: true })]);
     expect(p.batchSizes).toEqual([2, 2]);
     expect((p.batchTimes[1] as number) - (p.batchTimes[0] as number)).toBeGreaterThanOrEqual(950);
     expect(c.stats()).toMatchObject({ delivered: 2, retries: 1, circuit: 'closed' });

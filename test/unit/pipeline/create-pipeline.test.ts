@@ -162,7 +162,7 @@ describe('pipeline refusals (fake transport)', () => {
       throw new Error('listener bug');
     });
     const seen: number[] = [];
-    pipeline.on('flush', (flush) => seen.push(flush.events));
+    pipeline.on('flush', (flush) => seen.push(flush.count));
     const result = pipeline.record(usageEvent(1));
     await pipeline.flush();
     await expect(result).resolves.toMatchObject({ recorded: true });
