@@ -37,7 +37,7 @@ const postgresProjects =
             // scenarios reopen a SQLite file by design and are not repeated.
             name: 'fault-postgres',
             include: ['test/fault/**/*.test.ts'],
-            exclude: ['test/fault/server-restart.test.ts', 'test/fault/outage-overflow.test.ts'],
+            exclude: ['test/fault/server-restart.test.ts', 'test/fault/outage-overflow.test.ts', 'test/fault/flush-keeps-alive.test.ts'],
             env: { BEARLUMEN_TEST_STORE: 'postgres' },
             testTimeout: 60_000,
             hookTimeout: 30_000,

@@ -26,6 +26,7 @@ export {
   BearLumenRateLimitError,
   BearLumenServerError,
   BearLumenTimeoutError,
+  BearLumenUserAbortError,
   BearLumenValidationError,
 } from './errors';
 export { MAX_BATCH_SIZE, MAX_METADATA_BYTES } from './protocol/limits';

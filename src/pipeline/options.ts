@@ -63,6 +63,13 @@ export interface BatchingOptions {
   readonly retryBaseMs?: number;
   /** Largest backoff between attempts, ≥ retryBaseMs, ≤ 600000 ms. @default 30000 */
   readonly retryMaxMs?: number;
+  /**
+   * Longest wait before the next probe during an outage, 1–600000 ms. While the server fails, one batch
+   * at a time probes it and the others wait; capping the probe's wait lets delivery resume within this
+   * long of the server's return, however long the outage was. A server's `Retry-After` still wins.
+   * @default 5000
+   */
+  readonly probeMaxMs?: number;
   /** Default deadline of `shutdown()` when no `timeoutMs` is given, 0–3600000 ms. @default 10000 */
   readonly shutdownTimeoutMs?: number;
   /**
@@ -91,6 +98,7 @@ export const BATCHING_DEFAULTS: ResolvedBatchingOptions = Object.freeze({
   maxRetryDurationMs: 300_000,
   retryBaseMs: 500,
   retryMaxMs: 30_000,
+  probeMaxMs: 5000,
   shutdownTimeoutMs: 10_000,
   exitTimeoutMs: 5000,
 });
@@ -115,6 +123,7 @@ const RANGES: ReadonlyArray<readonly [keyof BatchingOptions, number, number]> = 
   ['maxRetryDurationMs', 0, 86_400_000],
   ['retryBaseMs', 1, 60_000],
   ['retryMaxMs', 1, 600_000],
+  ['probeMaxMs', 1, 600_000],
   ['shutdownTimeoutMs', 0, 3_600_000],
   ['exitTimeoutMs', 0, 600_000],
 ];

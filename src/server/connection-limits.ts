@@ -10,6 +10,7 @@ import { STATUS_CODES, type ServerOptions as HttpServerOptions } from 'node:http
 import type { Socket } from 'node:net';
 import type { FastifyServerOptions } from 'fastify';
 import type { ErrorBody } from '../protocol/types';
+import { ERROR_CODES, SHOULD_RETRY_HEADER } from '../protocol/error-codes';
 import { ApiError } from './errors';
 import { newId } from './ids';
 
@@ -112,7 +113,7 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `x-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+        `x-request-id: ${requestId}\r\n${SHOULD_RETRY_HEADER}: ${ERROR_CODES[apiError.code].retryable}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();
