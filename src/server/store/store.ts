@@ -146,6 +146,12 @@ export interface NewUsageEvent extends UsageEventIdentity {
   priced: boolean;
   /** Where the cost came from: `metadata`, `override`, `genai-prices@<version>`, or null. */
   priceSource: string | null;
+  /**
+   * `metadata.model` / `metadata.provider` as the rollups key them (see `modelAndProvider` in
+   * rollups.ts); absent means null. Not stored on the event row (the metadata holds them).
+   */
+  model?: string | null;
+  provider?: string | null;
 }
 
 /**
@@ -309,6 +315,13 @@ export interface Store {
   costBreakdown(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<CostBreakdownRow[]>;
   /** Distinct non-null values of the dimension in the filter, sorted ascending. */
   attributionValues(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<string[]>;
+
+  /**
+   * Retention: delete the raw events of every tenant timestamped before `cutoffMs` rounded down to
+   * a UTC day, keeping the rollups. Aggregate reads over the dropped days still answer from the
+   * rollups; `queryUsageEvents` finds (and counts) only events still kept. See docs/server.md.
+   */
+  dropEventsBefore(cutoffMs: number): Promise<{ droppedBeforeMs: number; deletedCount: number }>;
 
   // Request idempotency
   /**

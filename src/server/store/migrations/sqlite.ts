@@ -3,9 +3,11 @@
  * `../sqlite.ts`). Embedded as strings so the built package ships them. Never edit a released
  * migration: add the next number.
  */
+import type Database from 'better-sqlite3';
+import { backfillSqliteRollups } from '../sqlite-rollups';
 import type { Migration } from './migration';
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [
+export const SQLITE_MIGRATIONS: readonly Migration<Database.Database>[] = [
   {
     version: 1,
     name: 'initial',
@@ -101,5 +103,58 @@ CREATE TABLE request_keys (
 ALTER TABLE api_keys RENAME COLUMN prefix TO key_id;
 UPDATE api_keys SET key_id = 'key_' || substr(key_hash, 1, 12);
 `,
+  },
+  {
+    version: 3,
+    name: 'rollups',
+    sql: `
+-- A tenant's distinct dimension sets; rollup rows reference them by id. dim_key is the JSON array of
+-- the values (see dimKeyOf in rollups.ts), unique per tenant, so null stays apart from every string.
+CREATE TABLE usage_dims (
+  id INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  dim_key TEXT NOT NULL,
+  subscription_id TEXT,
+  agent_id TEXT,
+  workflow_id TEXT,
+  model TEXT,
+  provider TEXT,
+  metric_name TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  token_kind TEXT,
+  UNIQUE (tenant_id, dim_key)
+);
+
+-- Usage per tenant, bucket and dimension set, maintained at ingest in the event's transaction.
+-- grain is the bucket width in ms (hour and day); bucket its start (epoch ms, UTC-aligned).
+CREATE TABLE usage_rollups (
+  tenant_id TEXT NOT NULL,
+  grain INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  dim_id INTEGER NOT NULL,
+  event_count INTEGER NOT NULL,
+  quantity_sum REAL NOT NULL,
+  cost_sum INTEGER NOT NULL,
+  unpriced_count INTEGER NOT NULL,
+  quantity_min REAL NOT NULL,
+  quantity_max REAL NOT NULL,
+  PRIMARY KEY (tenant_id, grain, bucket, dim_id)
+) WITHOUT ROWID;
+
+-- Small facts about the store's data, e.g. where event retention has dropped raw events up to.
+CREATE TABLE store_state (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+
+-- usage.query filtered by one of these columns reads its first page straight from the index (the
+-- rowid, i.e. seq, is the index's last column, so "ts DESC, seq DESC" needs no sort).
+CREATE INDEX usage_events_subscription ON usage_events (tenant_id, subscription_id, ts) WHERE subscription_id IS NOT NULL;
+CREATE INDEX usage_events_agent ON usage_events (tenant_id, agent_id, ts) WHERE agent_id IS NOT NULL;
+CREATE INDEX usage_events_workflow ON usage_events (tenant_id, workflow_id, ts) WHERE workflow_id IS NOT NULL;
+CREATE INDEX usage_events_metric ON usage_events (tenant_id, metric_name, ts);
+CREATE INDEX usage_events_type ON usage_events (tenant_id, event_type, ts);
+`,
+    after: backfillSqliteRollups,
   },
 ];
