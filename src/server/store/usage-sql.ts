@@ -49,6 +49,18 @@ export function planRange(startMs: number, endMs: number, coarsest: number = DAY
   return pieces;
 }
 
+/**
+ * The index of each filter column for the event list (migration 3), most selective first: with
+ * several filters the first one present picks the index.
+ */
+const PAGE_INDEXES: [keyof UsageFilter, string][] = [
+  ['subscriptionId', 'usage_events_subscription'],
+  ['workflowId', 'usage_events_workflow'],
+  ['agentId', 'usage_events_agent'],
+  ['metricName', 'usage_events_metric'],
+  ['eventType', 'usage_events_type'],
+];
+
 /** The optional equality filters, by column (the same names on `usage_events` and `usage_dims`). */
 function filterColumns(f: UsageFilter): [string, string][] {
   const all: [string, string | undefined][] = [
@@ -158,9 +170,10 @@ export function usageReads(d: Dialect) {
     page(tenantId: string, f: UsageFilter, limit: number, offset: number): BuiltQuery {
       const p = new SqlParams(d);
       const where = eventsWhere(p, tenantId, f);
+      const index = PAGE_INDEXES.find(([field]) => f[field] !== undefined)?.[1];
       const sql = `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
           ${d.pricedAsInt('priced')} AS priced
-        FROM usage_events WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
+        FROM usage_events${index === undefined ? '' : d.useIndex(index)} WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
       return { sql, params: p.values };
     },
   };

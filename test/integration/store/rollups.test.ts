@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import type { AggregationWindow, NewUsageEvent, UsageFilter } from '@bearlumen/node-sdk/server';
+import type { AggregationWindow } from '@bearlumen/node-sdk';
+import type { NewUsageEvent, UsageFilter } from '@bearlumen/node-sdk/server';
 import { HOUR, T0, describeEachStore, freshTenant, usageEvent } from './engines';
 
 const DAY = 24 * HOUR;
