@@ -23,6 +23,7 @@ import { usageRoutes } from './routes/usage';
 import { HealthResponseSchema } from './schemas/health';
 import type { Store } from './store/store';
 import { validatorCompiler } from './validator';
+import { parseRetainEventsDays, startRetention, type Retention } from './retention';
 import { SERVER_VERSION } from './version';
 
 /** Options of `createServer`. */
@@ -50,6 +51,12 @@ export interface ServerOptions {
    * @default true
    */
   closeStore?: boolean;
+  /**
+   * Keep raw usage events this many days (an integer, at least 35), deleting older ones every hour
+   * while keeping the rollups; see docs/server.md ("Retention").
+   * @default process.env.BEARLUMEN_RETAIN_EVENTS_DAYS, else events are kept forever
+   */
+  retainEventsDays?: number;
   /** Called with every route as it is registered (the OpenAPI generator reads the schemas this way). */
   onRoute?: (route: RouteOptions) => void;
   /**
@@ -74,6 +81,13 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   const timeouts = resolveTimeouts(options.timeouts);
   const pricesOption = options.prices ?? process.env['BEARLUMEN_PRICES'];
   const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption);
+  const retainEnv = process.env['BEARLUMEN_RETAIN_EVENTS_DAYS'];
+  const retainDays =
+    options.retainEventsDays !== undefined
+      ? parseRetainEventsDays(options.retainEventsDays, 'retainEventsDays')
+      : retainEnv !== undefined && retainEnv.trim() !== ''
+        ? parseRetainEventsDays(retainEnv, 'BEARLUMEN_RETAIN_EVENTS_DAYS')
+        : undefined;
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -134,6 +148,14 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   await app.register(usageRoutes, context);
   await app.register(costAttributionRoutes, context);
 
+  if (retainDays !== undefined) {
+    let retention: Retention | undefined;
+    app.addHook('onReady', async () => {
+      retention = startRetention(store, retainDays, now, (error) => app.log.error({ err: error }, 'event retention failed; retrying in an hour'));
+    });
+    // Registered before the store's close, so a run in progress finishes first.
+    app.addHook('onClose', async () => retention?.stop());
+  }
   if (options.closeStore !== false) app.addHook('onClose', async () => store.close());
   return app;
 }

@@ -10,4 +10,5 @@ export { createStore, StoreDriverMissingError, type StoreOptions } from './store
 export type * from './store/store';
 export { createApiKey, hashApiKey, generateApiKey, apiKeyId, keyIdOfDigest } from './auth';
 export { Pricer } from './pricing';
+export { parseRetainEventsDays, MIN_RETAIN_EVENTS_DAYS } from './retention';
 export { SERVER_VERSION } from './version';

@@ -13,12 +13,14 @@ BEARLUMEN_LOG_LEVEL (default warn), DATABASE_URL (use PostgreSQL instead of the 
 const t = DEFAULT_SERVER_TIMEOUTS;
 
 /** `bearlumen serve --help`. */
-export const SERVE_USAGE = `Usage: bearlumen serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--db .bearlumen/bearlumen.db] [timeouts]
+export const SERVE_USAGE = `Usage: bearlumen serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--db .bearlumen/bearlumen.db] [--retain-events-days N] [timeouts]
 
 Runs the reference server. On the first start with an empty database it prints a development API key.
   --host HOST                 interface to bind (BEARLUMEN_HOST; default ${DEFAULT_HOST})
   --port N                    TCP port, 0 for a free one (BEARLUMEN_PORT; default ${DEFAULT_PORT})
   --db PATH                   SQLite file (BEARLUMEN_DB); without it DATABASE_URL selects PostgreSQL
+  --retain-events-days N      delete raw events older than N >= 35 days hourly, keep the rollups
+                              (BEARLUMEN_RETAIN_EVENTS_DAYS; default: keep every event)
   --connection-timeout MS     close a socket idle this long (BEARLUMEN_CONNECTION_TIMEOUT_MS; default ${t.connectionMs})
   --request-timeout MS        a whole request must arrive within MS, else 408 (BEARLUMEN_REQUEST_TIMEOUT_MS; default ${t.requestMs})
   --headers-timeout MS        its headers within MS, else 408 (BEARLUMEN_HEADERS_TIMEOUT_MS; default ${t.headersMs})
