@@ -23,12 +23,6 @@ export interface Dialect {
   unpriced(column: string): string;
   /** The `priced` column as 0/1. */
   pricedAsInt(column: string): string;
-  /**
-   * Text after a table name that makes the engine read it through `index`. SQLite's planner, without
-   * statistics, may prefer the (tenant_id, ts) index for a low-cardinality filter and scan the whole
-   * range; PostgreSQL chooses well from its statistics and gets no hint.
-   */
-  useIndex(index: string): string;
   /** The expression, compared byte by byte in ORDER BY (SQLite's default; PostgreSQL's C collation). */
   byteOrder(expr: string): string;
   /** A NULL that a BIGINT column of a result accepts. */
@@ -44,7 +38,6 @@ export const SQLITE_DIALECT: Dialect = {
   costSum: (e) => `TOTAL(${e})`,
   unpriced: (c) => `(1 - ${c})`,
   pricedAsInt: (c) => c,
-  useIndex: (index) => ` INDEXED BY ${index}`,
   byteOrder: (e) => e,
   nullBigint: 'NULL',
   least: (a, b) => `MIN(${a}, ${b})`,
@@ -57,7 +50,6 @@ export const POSTGRES_DIALECT: Dialect = {
   costSum: (e) => `COALESCE(SUM(${e}), 0)`,
   unpriced: (c) => `(CASE WHEN ${c} THEN 0 ELSE 1 END)`,
   pricedAsInt: (c) => `${c}::int`,
-  useIndex: () => '',
   byteOrder: (e) => `${e} COLLATE "C"`,
   nullBigint: 'NULL::bigint',
   least: (a, b) => `LEAST(${a}, ${b})`,

@@ -12,7 +12,7 @@ import { isRetryableTransactionError, withTransaction } from './postgres-pool';
 import { PostgresRollups } from './postgres-rollups';
 import { RETAINED_FROM_KEY } from './rollup-sql';
 import { DAY_MS, rollupDeltas, type RollupDelta } from './rollups';
-import { usageReads } from './usage-sql';
+import { pageStart, usageReads } from './usage-sql';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
@@ -208,7 +208,8 @@ export class PostgresUsage {
   }
 
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {
-    const page = READS.page(tenantId, filter, limit, offset);
+    const fromMs = await pageStart(READS, (q) => this.#all<{ bucket: number; n: number }>(q), tenantId, filter, offset + limit);
+    const page = READS.page(tenantId, filter, fromMs, limit, offset);
     const rows = await this.pool.query<UsageEventRow>(page.sql, page.params);
     // As on SQLite: the total from the rollups, over the part of the range whose events are kept.
     const kept = { ...filter, startMs: Math.max(filter.startMs, await this.#retainedFromMs()) };

@@ -10,7 +10,7 @@ import { completeAsIs } from './ingest-keys';
 import { RETAINED_FROM_KEY } from './rollup-sql';
 import { DAY_MS } from './rollups';
 import { createSqliteIngest, type SqliteIngest } from './sqlite-ingest';
-import { usageReads } from './usage-sql';
+import { pageStart, usageReads } from './usage-sql';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
@@ -69,7 +69,8 @@ export class SqliteUsage {
   }
 
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {
-    const page = READS.page(tenantId, filter, limit, offset);
+    const fromMs = await pageStart(READS, async (q) => this.#all(q) as { bucket: number; n: number }[], tenantId, filter, offset + limit);
+    const page = READS.page(tenantId, filter, fromMs, limit, offset);
     const rows = this.stmt(page.sql).all(...page.params) as UsageEventRow[];
     // The total comes from the rollups (fast at any size), over the part of the range whose raw
     // events are still kept, so it always equals what paging through the events finds.

@@ -49,18 +49,6 @@ export function planRange(startMs: number, endMs: number, coarsest: number = DAY
   return pieces;
 }
 
-/**
- * The index of each filter column for the event list (migration 3), most selective first: with
- * several filters the first one present picks the index.
- */
-const PAGE_INDEXES: [keyof UsageFilter, string][] = [
-  ['subscriptionId', 'usage_events_subscription'],
-  ['workflowId', 'usage_events_workflow'],
-  ['agentId', 'usage_events_agent'],
-  ['metricName', 'usage_events_metric'],
-  ['eventType', 'usage_events_type'],
-];
-
 /** The optional equality filters, by column (the same names on `usage_events` and `usage_dims`). */
 function filterColumns(f: UsageFilter): [string, string][] {
   const all: [string, string | undefined][] = [
@@ -156,6 +144,19 @@ export function usageReads(d: Dialect) {
       return { sql: `SELECT DISTINCT ${d.byteOrder(column)} AS value FROM ${from} WHERE ${column} IS NOT NULL ORDER BY 1`, params: p.values };
     },
 
+    /**
+     * Matching events per whole hour bucket in [startMs, endMs), newest first, at most `limit`
+     * buckets (columns `bucket`, `n`).
+     */
+    hourCounts(tenantId: string, f: UsageFilter, startMs: number, endMs: number, limit: number): BuiltQuery {
+      const p = new SqlParams(d);
+      let where = `r.tenant_id = ${p.add(tenantId)} AND r.grain = ${p.add(HOUR_MS)} AND r.bucket >= ${p.add(startMs)} AND r.bucket < ${p.add(endMs)}`;
+      for (const [column, value] of filterColumns(f)) where += ` AND d.${column} = ${p.add(value)}`;
+      const sql = `SELECT r.bucket AS bucket, SUM(r.event_count) AS n FROM usage_rollups r JOIN usage_dims d ON d.id = r.dim_id
+        WHERE ${where} GROUP BY r.bucket ORDER BY r.bucket DESC LIMIT ${p.add(limit)}`;
+      return { sql, params: p.values };
+    },
+
     /** The number of events matching the filter (column `n`). */
     count(tenantId: string, f: UsageFilter): BuiltQuery {
       const p = new SqlParams(d);
@@ -164,16 +165,15 @@ export function usageReads(d: Dialect) {
     },
 
     /**
-     * A page of raw events, newest first (time, then insertion order). With an equality filter the
-     * matching `usage_events_<column>` index serves the order, so the first page is read directly.
+     * A page of raw events, newest first (time, then insertion order), read backwards along the
+     * (tenant_id, ts) index from `endMs`. `fromMs` (see `pageStart`) bounds how far back it may go.
      */
-    page(tenantId: string, f: UsageFilter, limit: number, offset: number): BuiltQuery {
+    page(tenantId: string, f: UsageFilter, fromMs: number, limit: number, offset: number): BuiltQuery {
       const p = new SqlParams(d);
-      const where = eventsWhere(p, tenantId, f);
-      const index = PAGE_INDEXES.find(([field]) => f[field] !== undefined)?.[1];
+      const where = eventsWhere(p, tenantId, f, Math.max(f.startMs, fromMs), f.endMs);
       const sql = `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
           ${d.pricedAsInt('priced')} AS priced
-        FROM usage_events${index === undefined ? '' : d.useIndex(index)} WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
+        FROM usage_events WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
       return { sql, params: p.values };
     },
   };
@@ -181,3 +181,37 @@ export function usageReads(d: Dialect) {
 
 /** The reads of one dialect. */
 export type UsageReads = ReturnType<typeof usageReads>;
+
+/** Hour buckets read per step while looking for where a page starts. */
+const PAGE_START_STEP = 48;
+
+/**
+ * How far back the event list must read for its first `need` events (offset + limit): the start of
+ * the newest whole hour from which on the hour rollups count at least `need` matching events, or
+ * `f.startMs` when they never do. Without equality filters the (tenant_id, ts) index finds matches
+ * at once and no bound is needed; with them this keeps a filtered first page from walking back
+ * through every non-matching event of the range. Ragged edge hours are not counted (their rollup
+ * may hold events outside the range), so the bound is never too late.
+ */
+export async function pageStart(
+  reads: UsageReads,
+  run: (q: BuiltQuery) => Promise<readonly { bucket: number; n: number }[]>,
+  tenantId: string,
+  f: UsageFilter,
+  need: number,
+): Promise<number> {
+  if (filterColumns(f).length === 0) return f.startMs;
+  const first = ceilTo(f.startMs, HOUR_MS);
+  let end = floorTo(f.endMs, HOUR_MS);
+  let seen = 0;
+  while (first < end) {
+    const rows = await run(reads.hourCounts(tenantId, f, first, end, PAGE_START_STEP));
+    for (const row of rows) {
+      seen += row.n;
+      if (seen >= need) return row.bucket;
+    }
+    if (rows.length < PAGE_START_STEP) break;
+    end = (rows[rows.length - 1] as { bucket: number }).bucket;
+  }
+  return f.startMs;
+}

@@ -2,7 +2,8 @@
  * Rollups (the reads combine hour/day rollup rows with raw events at the ragged edges) must answer
  * exactly like a scan of the raw events. Property: over random workloads — replayed batches
  * included, which must never count twice — and random ranges (aligned and ragged) and filters,
- * every aggregate read of each engine equals a reference computed here from the events themselves.
+ * every aggregate read of each engine, and every page of the event list (located through the hour
+ * rollups when filtered), equals a reference computed here from the events themselves.
  * Counts, nano-USD, minima, maxima, orders and groups must be identical; float quantity sums are
  * compared to 1e-9 relative (the order of additions differs, see docs/server.md).
  */
@@ -133,6 +134,8 @@ function reference(events: readonly NewUsageEvent[], f: UsageFilter) {
   const values = (pick: (e: NewUsageEvent) => string | null) => [...new Set(hit.map(pick).filter((v): v is string => v !== null))].sort(byteOrder);
   return {
     total: hit.length,
+    /** Ids newest first: time, then insertion order (the events' order here). */
+    newestFirst: hit.map((e, i) => ({ e, i })).sort((a, b) => b.e.timestampMs - a.e.timestampMs || b.i - a.i).map(({ e }) => e.id),
     aggregate,
     summary: {
       totalEvents: hit.length,
@@ -175,7 +178,9 @@ describeEachStore('store: rollup answers equal a raw scan', (store) => {
         fc.array(eventArb, { minLength: 1, maxLength: 300 }),
         fc.integer({ min: 1, max: 60 }),
         fc.array(filterArb, { minLength: 1, maxLength: 4 }),
-        async (events, batchSize, filters) => {
+        fc.nat({ max: 10 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (events, batchSize, filters, offset, limit) => {
           const s = store();
           const tenant = await freshTenant(s);
           for (let i = 0; i < events.length; i += batchSize) {
@@ -193,11 +198,24 @@ describeEachStore('store: rollup answers equal a raw scan', (store) => {
             expectSameAnswer((await s.costBreakdown(tenant, 'workflow_id', f)).sort(byValue), want.byWorkflow, 'byWorkflow');
             expect(await s.attributionValues(tenant, 'agent_id', f)).toEqual(want.agents);
             expect(await s.attributionValues(tenant, 'workflow_id', f)).toEqual(want.workflows);
-            expect((await s.queryUsageEvents(tenant, f, 1, 0)).total).toBe(want.total);
+            const page = await s.queryUsageEvents(tenant, f, limit, offset);
+            expect(page.total).toBe(want.total);
+            expect(page.events.map((e) => e.eventId)).toEqual(want.newestFirst.slice(offset, offset + limit));
           }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   }, 240_000);
+
+  it('a filtered page whose range ends inside a busy hour still finds older matches', async () => {
+    const s = store();
+    const tenant = await freshTenant(s);
+    const old = usageEvent({ timestampMs: T0 + 10 * 60_000, agentId: 'a' });
+    // Five matches in the hour where the range ends, all after its end: they must not end the search.
+    const later = Array.from({ length: 5 }, (_, i) => usageEvent({ timestampMs: T0 + HOUR + 50 * 60_000 + i, agentId: 'a' }));
+    await s.insertUsageEvents(tenant, [old, ...later]);
+    const page = await s.queryUsageEvents(tenant, { startMs: T0, endMs: T0 + HOUR + 30 * 60_000, agentId: 'a' }, 1, 0);
+    expect(page).toMatchObject({ total: 1, events: [{ eventId: old.id }] });
+  });
 });

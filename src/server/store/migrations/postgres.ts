@@ -179,12 +179,8 @@ CREATE TABLE store_state (
   value BIGINT NOT NULL
 );
 
--- usage.query filtered by one of these columns reads its first page straight from the index.
-CREATE INDEX usage_events_subscription ON usage_events (tenant_id, subscription_id, ts, seq) WHERE subscription_id IS NOT NULL;
-CREATE INDEX usage_events_agent ON usage_events (tenant_id, agent_id, ts, seq) WHERE agent_id IS NOT NULL;
-CREATE INDEX usage_events_workflow ON usage_events (tenant_id, workflow_id, ts, seq) WHERE workflow_id IS NOT NULL;
-CREATE INDEX usage_events_metric ON usage_events (tenant_id, metric_name, ts, seq);
-CREATE INDEX usage_events_type ON usage_events (tenant_id, event_type, ts, seq);
+-- As on SQLite, no per-filter indexes on usage_events (ingest cost); the event list's first page is
+-- located through the hour rollups.
 `,
     after: backfillPostgresRollups,
   },

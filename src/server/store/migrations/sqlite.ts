@@ -147,13 +147,9 @@ CREATE TABLE store_state (
   value INTEGER NOT NULL
 );
 
--- usage.query filtered by one of these columns reads its first page straight from the index (the
--- rowid, i.e. seq, is the index's last column, so "ts DESC, seq DESC" needs no sort).
-CREATE INDEX usage_events_subscription ON usage_events (tenant_id, subscription_id, ts) WHERE subscription_id IS NOT NULL;
-CREATE INDEX usage_events_agent ON usage_events (tenant_id, agent_id, ts) WHERE agent_id IS NOT NULL;
-CREATE INDEX usage_events_workflow ON usage_events (tenant_id, workflow_id, ts) WHERE workflow_id IS NOT NULL;
-CREATE INDEX usage_events_metric ON usage_events (tenant_id, metric_name, ts);
-CREATE INDEX usage_events_type ON usage_events (tenant_id, event_type, ts);
+-- No per-filter indexes on usage_events: one (tenant_id, <column>, ts) index per filter column cost
+-- 5x the ingest CPU (many insertion points per batch; measured in docs/architecture.md). A filtered
+-- event list finds where its first page starts from the hour rollups instead (usage-sql.ts).
 `,
     after: backfillSqliteRollups,
   },
