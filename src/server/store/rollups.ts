@@ -108,40 +108,55 @@ export function dimKeyOf(d: RollupDims): string {
   return JSON.stringify([d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind]);
 }
 
+/** The deltas of one dimension set, by grain then bucket (numeric keys: cheap lookups). */
+interface DimsDeltas {
+  key: string;
+  dims: RollupDims;
+  byGrain: Map<number, RollupDelta>[];
+}
+
 /**
  * What `events` (all newly stored) add to the rollups: one delta per grain × bucket × dimension set,
  * sorted by grain, bucket and key, so concurrent writers lock rows in one order.
  */
 export function rollupDeltas(events: Iterable<RollupEvent>): RollupDelta[] {
-  const byKey = new Map<string, RollupDelta>();
+  const byKey = new Map<string, DimsDeltas>();
+  const all: RollupDelta[] = [];
   let lastEvent: RollupEvent | undefined;
-  let lastDims: RollupDims | undefined;
-  let lastKey = '';
+  let current: DimsDeltas | undefined;
   for (const e of events) {
     // Consecutive events of one dimension set are common (a gateway's batch); skip re-keying them.
-    if (lastEvent === undefined || !sameDims(lastEvent, e)) {
-      lastDims = dimsOf(e);
-      lastKey = dimKeyOf(lastDims);
+    if (current === undefined || lastEvent === undefined || !sameDims(lastEvent, e)) {
+      const dims = dimsOf(e);
+      const key = dimKeyOf(dims);
+      current = byKey.get(key);
+      if (current === undefined) {
+        current = { key, dims, byGrain: ROLLUP_GRAINS.map(() => new Map<number, RollupDelta>()) };
+        byKey.set(key, current);
+      }
     }
     lastEvent = e;
-    for (const grain of ROLLUP_GRAINS) {
+    const unpriced = e.priced ? 0 : 1;
+    for (let g = 0; g < ROLLUP_GRAINS.length; g++) {
+      const grain = ROLLUP_GRAINS[g] as number;
       const bucket = Math.floor(e.timestampMs / grain) * grain;
-      const key = `${grain}|${bucket}|${lastKey}`;
-      const d = byKey.get(key);
-      const unpriced = e.priced ? 0 : 1;
+      const buckets = current.byGrain[g] as Map<number, RollupDelta>;
+      const d = buckets.get(bucket);
       if (d === undefined) {
-        byKey.set(key, {
+        const delta: RollupDelta = {
           grain,
           bucket,
-          dimKey: lastKey,
-          dims: lastDims as RollupDims,
+          dimKey: current.key,
+          dims: current.dims,
           eventCount: 1,
           quantitySum: e.quantity,
           costSum: e.costNanoUsd,
           unpricedCount: unpriced,
           quantityMin: e.quantity,
           quantityMax: e.quantity,
-        });
+        };
+        buckets.set(bucket, delta);
+        all.push(delta);
       } else {
         d.eventCount += 1;
         d.quantitySum += e.quantity;
@@ -152,7 +167,7 @@ export function rollupDeltas(events: Iterable<RollupEvent>): RollupDelta[] {
       }
     }
   }
-  return [...byKey.values()].sort((a, b) => a.grain - b.grain || a.bucket - b.bucket || (a.dimKey < b.dimKey ? -1 : a.dimKey > b.dimKey ? 1 : 0));
+  return all.sort((a, b) => a.grain - b.grain || a.bucket - b.bucket || (a.dimKey < b.dimKey ? -1 : a.dimKey > b.dimKey ? 1 : 0));
 }
 
 function sameDims(a: RollupEvent, b: RollupEvent): boolean {
@@ -176,27 +191,39 @@ const MAX_CACHED_DIMS = 100_000;
  * only filled after the transaction that may have created them commits.
  */
 export class DimCache {
-  readonly #ids = new Map<string, number>();
+  readonly #byTenant = new Map<string, Map<string, number>>();
+  #size = 0;
 
   get(tenantId: string, dimKey: string): number | undefined {
-    return this.#ids.get(`${tenantId}\n${dimKey}`);
+    return this.#byTenant.get(tenantId)?.get(dimKey);
   }
 
   /** Remember committed ids. */
   remember(tenantId: string, ids: ReadonlyMap<string, number>): void {
-    if (this.#ids.size + ids.size > MAX_CACHED_DIMS) this.#ids.clear();
-    for (const [key, id] of ids) this.#ids.set(`${tenantId}\n${key}`, id);
+    if (this.#size + ids.size > MAX_CACHED_DIMS) this.clear();
+    let tenant = this.#byTenant.get(tenantId);
+    if (tenant === undefined) this.#byTenant.set(tenantId, (tenant = new Map()));
+    for (const [key, id] of ids) {
+      if (!tenant.has(key)) this.#size += 1;
+      tenant.set(key, id);
+    }
   }
 
-  /** Forget everything (the rollups were rebuilt). */
+  /** Forget everything. */
   clear(): void {
-    this.#ids.clear();
+    this.#byTenant.clear();
+    this.#size = 0;
   }
 }
 
 /** The distinct dimension sets of `deltas` whose ids the cache does not know, by key. */
 export function unknownDims(cache: DimCache, tenantId: string, deltas: readonly RollupDelta[]): Map<string, RollupDims> {
   const missing = new Map<string, RollupDims>();
-  for (const d of deltas) if (cache.get(tenantId, d.dimKey) === undefined) missing.set(d.dimKey, d.dims);
+  let last = '';
+  for (const d of deltas) {
+    if (d.dimKey === last) continue;
+    last = d.dimKey;
+    if (cache.get(tenantId, d.dimKey) === undefined) missing.set(d.dimKey, d.dims);
+  }
   return missing;
 }
