@@ -9,6 +9,7 @@
 //
 //   npm run build && node bench/run.mjs --only server:scale --runs 1
 //   node bench/cases/server-scale.mjs '{"n":200000}'        (a quick look; DATABASE_URL for PostgreSQL)
+//   node bench/cases/server-scale.mjs '{"postgres":false}'  (SQLite only, even with DATABASE_URL set)
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -163,7 +164,7 @@ async function main() {
     const sqliteSize = () => ['', '-wal'].reduce((s, suffix) => s + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0);
     results.push(await measure({ name: 'SQLite', options: { dbPath: file }, size: async () => sqliteSize() }, args));
     rmSync(dir, { recursive: true, force: true });
-    const url = process.env.BEARLUMEN_TEST_DATABASE_URL || process.env.DATABASE_URL;
+    const url = args.postgres === false ? undefined : process.env.BEARLUMEN_TEST_DATABASE_URL || process.env.DATABASE_URL;
     if (url) {
       const schema = `bl_scale_${process.pid}`;
       const admin = new pg.Client({ connectionString: url });
