@@ -7,7 +7,11 @@ import type { Dialect } from './dialect';
 import type { RollupDelta, RollupDims } from './rollups';
 
 /** Columns of a rollup row, in insert order (after tenant_id). */
-export const ROLLUP_COLUMNS = ['grain', 'bucket', 'dim_id', 'event_count', 'quantity_sum', 'cost_sum', 'unpriced_count', 'quantity_min', 'quantity_max'] as const;
+export const ROLLUP_COLUMNS = [
+  'grain', 'bucket', 'dim_id', 'event_count', 'quantity_sum', 'cost_sum', 'unpriced_count', 'quantity_min', 'quantity_max',
+  // The dimension set's values, copied onto the row so reads filter and group without a join.
+  'subscription_id', 'agent_id', 'workflow_id', 'model', 'provider', 'metric_name', 'event_type', 'token_kind',
+] as const;
 
 /** Columns of a dimension set, in insert order (after tenant_id). */
 export const DIM_COLUMNS = ['dim_key', 'subscription_id', 'agent_id', 'workflow_id', 'model', 'provider', 'metric_name', 'event_type', 'token_kind'] as const;
@@ -22,7 +26,11 @@ export function rollupConflictClause(d: Dialect): string {
 
 /** The values of one rollup row in `ROLLUP_COLUMNS` order. */
 export function rollupValues(delta: RollupDelta, dimId: number): unknown[] {
-  return [delta.grain, delta.bucket, dimId, delta.eventCount, delta.quantitySum, delta.costSum, delta.unpricedCount, delta.quantityMin, delta.quantityMax];
+  const d = delta.dims;
+  return [
+    delta.grain, delta.bucket, dimId, delta.eventCount, delta.quantitySum, delta.costSum, delta.unpricedCount, delta.quantityMin, delta.quantityMax,
+    d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind,
+  ];
 }
 
 /** The values of one dimension set in `DIM_COLUMNS` order. */
@@ -45,7 +53,8 @@ export const SQLITE_DIM_INSERT = `INSERT INTO usage_dims (tenant_id, ${DIM_COLUM
 export function postgresRollupUpsert(d: Dialect): string {
   return `INSERT INTO usage_rollups (tenant_id, ${ROLLUP_COLUMNS.join(', ')})
     SELECT $1, r.* FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::numeric[], $8::bigint[],
-      $9::float8[], $10::float8[]) AS r(${ROLLUP_COLUMNS.join(', ')})
+      $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+      AS r(${ROLLUP_COLUMNS.join(', ')})
     ${rollupConflictClause(d)}`;
 }
 

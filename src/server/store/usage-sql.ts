@@ -49,7 +49,7 @@ export function planRange(startMs: number, endMs: number, coarsest: number = DAY
   return pieces;
 }
 
-/** The optional equality filters, by column (the same names on `usage_events` and `usage_dims`). */
+/** The optional equality filters, by column (the same names on `usage_events` and `usage_rollups`). */
 function filterColumns(f: UsageFilter): [string, string][] {
   const all: [string, string | undefined][] = [
     ['subscription_id', f.subscriptionId],
@@ -80,11 +80,11 @@ function source(d: Dialect, p: SqlParams, tenantId: string, f: UsageFilter, coar
           ${d.unpriced('priced')} AS u, quantity AS qmin, quantity AS qmax
         FROM usage_events WHERE ${eventsWhere(p, tenantId, f, piece.startMs, piece.endMs)}`;
     }
-    let where = `r.tenant_id = ${p.add(tenantId)} AND r.grain = ${p.add(piece.grain)} AND r.bucket >= ${p.add(piece.startMs)} AND r.bucket < ${p.add(piece.endMs)}`;
-    for (const [column, value] of filterColumns(f)) where += ` AND d.${column} = ${p.add(value)}`;
-    return `SELECT d.metric_name, d.token_kind, d.agent_id, d.workflow_id, r.bucket AS t, r.event_count AS n, r.quantity_sum AS q,
-        r.cost_sum AS cost, r.unpriced_count AS u, r.quantity_min AS qmin, r.quantity_max AS qmax
-      FROM usage_rollups r JOIN usage_dims d ON d.id = r.dim_id WHERE ${where}`;
+    let where = `tenant_id = ${p.add(tenantId)} AND grain = ${p.add(piece.grain)} AND bucket >= ${p.add(piece.startMs)} AND bucket < ${p.add(piece.endMs)}`;
+    for (const [column, value] of filterColumns(f)) where += ` AND ${column} = ${p.add(value)}`;
+    return `SELECT metric_name, token_kind, agent_id, workflow_id, bucket AS t, event_count AS n, quantity_sum AS q,
+        cost_sum AS cost, unpriced_count AS u, quantity_min AS qmin, quantity_max AS qmax
+      FROM usage_rollups WHERE ${where}`;
   });
   return `(${branches.join('\nUNION ALL\n')}) s`;
 }
@@ -150,10 +150,9 @@ export function usageReads(d: Dialect) {
      */
     hourCounts(tenantId: string, f: UsageFilter, startMs: number, endMs: number, limit: number): BuiltQuery {
       const p = new SqlParams(d);
-      let where = `r.tenant_id = ${p.add(tenantId)} AND r.grain = ${p.add(HOUR_MS)} AND r.bucket >= ${p.add(startMs)} AND r.bucket < ${p.add(endMs)}`;
-      for (const [column, value] of filterColumns(f)) where += ` AND d.${column} = ${p.add(value)}`;
-      const sql = `SELECT r.bucket AS bucket, SUM(r.event_count) AS n FROM usage_rollups r JOIN usage_dims d ON d.id = r.dim_id
-        WHERE ${where} GROUP BY r.bucket ORDER BY r.bucket DESC LIMIT ${p.add(limit)}`;
+      let where = `tenant_id = ${p.add(tenantId)} AND grain = ${p.add(HOUR_MS)} AND bucket >= ${p.add(startMs)} AND bucket < ${p.add(endMs)}`;
+      for (const [column, value] of filterColumns(f)) where += ` AND ${column} = ${p.add(value)}`;
+      const sql = `SELECT bucket, SUM(event_count) AS n FROM usage_rollups WHERE ${where} GROUP BY bucket ORDER BY bucket DESC LIMIT ${p.add(limit)}`;
       return { sql, params: p.values };
     },
 

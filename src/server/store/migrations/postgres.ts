@@ -171,6 +171,14 @@ CREATE TABLE usage_rollups (
   unpriced_count BIGINT NOT NULL,
   quantity_min DOUBLE PRECISION NOT NULL,
   quantity_max DOUBLE PRECISION NOT NULL,
+  subscription_id TEXT,
+  agent_id TEXT,
+  workflow_id TEXT,
+  model TEXT,
+  provider TEXT,
+  metric_name TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  token_kind TEXT,
   PRIMARY KEY (tenant_id, grain, bucket, dim_id)
 );
 

@@ -138,6 +138,15 @@ CREATE TABLE usage_rollups (
   unpriced_count INTEGER NOT NULL,
   quantity_min REAL NOT NULL,
   quantity_max REAL NOT NULL,
+  -- The dimension set's values (equal to usage_dims'), so reads filter and group without a join.
+  subscription_id TEXT,
+  agent_id TEXT,
+  workflow_id TEXT,
+  model TEXT,
+  provider TEXT,
+  metric_name TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  token_kind TEXT,
   PRIMARY KEY (tenant_id, grain, bucket, dim_id)
 ) WITHOUT ROWID;
 
