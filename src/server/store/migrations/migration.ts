@@ -3,7 +3,7 @@
  * `Db` is the engine's connection type, for steps that also move data in code.
  */
 export interface Migration<Db = never> {
-  /** 1, 2, 3, … in order (each helper branch reserves its numbers). */
+  /** 1, 2, 3, … without gaps. */
   readonly version: number;
   /** Short description, kept in the migrations table. */
   readonly name: string;
