@@ -1,0 +1,308 @@
+import type { Logger } from 'pino';
+import type { UsageEventInput } from '../../protocol/types';
+import { encodeRecords, segmentHeader } from './framing';
+import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
+import { HEARTBEAT_MS, Ownership } from './owner';
+import { closeOnExit } from './on-exit';
+import { readSegment } from './replay';
+import { Segment, type SpoolEntry } from './segment';
+
+export type { SpoolEntry } from './segment';
+
+/** Size at which a segment is closed and a new one started: small enough to delete soon, large enough to be few. */
+export const SEGMENT_BYTES = 8 * 1024 * 1024;
+/** Replayed events admitted per event-loop turn, so replay never holds the loop for long. */
+const REPLAY_SLICE = 1000;
+
+export interface SpoolOptions {
+  dir: string;
+  /** fdatasync after every group write. */
+  sync: boolean;
+  /** Most bytes of segments this client keeps (written and claimed). */
+  maxBytes: number;
+  logger: Logger;
+  /** Called when segments were deleted (room for blocked records). */
+  onRoom: () => void;
+  fs?: SpoolFs;
+  segmentBytes?: number;
+  now?: () => number;
+}
+
+/** The spool's counters, in `stats().spool`. */
+export interface SpoolStats {
+  /** `'disk'` while events are written; `'memory-only'` after a disk error (events are then no longer crash-safe). */
+  mode: 'disk' | 'memory-only';
+  /** Bytes of segment files this client holds (its own and claimed ones). */
+  bytes: number;
+  /** Segment files this client holds. */
+  segments: number;
+  /** Events read back from segments of earlier (dead) processes and fed into the pipeline. */
+  replayed: number;
+  /** True while claimed segments are being replayed. */
+  replaying: boolean;
+  /** Records skipped on replay: torn, failing their checksum, or not an event. */
+  corruptRecords: number;
+  /** Segments left alone on replay: written by a newer SDK version, or without a segment header. */
+  skippedSegments: number;
+  /** File-system errors seen (the first one switches to memory-only). */
+  diskErrors: number;
+}
+
+/** Feeds one replayed event into the pipeline; resolves false when the pipeline no longer takes events. */
+export type ReplayAdmit = (event: UsageEventInput, segment: Segment) => boolean | Promise<boolean>;
+
+/**
+ * The durable spool (docs/pipeline.md "Surviving crashes"). `append()` queues an accepted event; one
+ * synchronous write per event-loop turn (scheduled with process.nextTick) puts the whole group in the
+ * current segment, so an event is in the page cache before the turn that recorded it ends. `settle()`
+ * counts events off their segment; a closed segment with nothing unsettled is deleted. `replay()`
+ * claims dead owners' segments in the background. Any disk error is logged once and turns the spool
+ * memory-only: never an exception into the caller.
+ */
+export class Spool {
+  readonly #options: SpoolOptions;
+  readonly #fs: SpoolFs;
+  readonly #owner: Ownership;
+  readonly #segmentBytes: number;
+  readonly #segments = new Set<Segment>();
+  #active: Segment | undefined;
+  #fd: number | undefined;
+  #pending: SpoolEntry[] = [];
+  #pendingBytes = 0;
+  #isScheduled = false;
+  #isDisk = true;
+  #isClosed = false;
+  #bytes = 0;
+  #replayed = 0;
+  #corruptRecords = 0;
+  #skippedSegments = 0;
+  #diskErrors = 0;
+  #replay: Promise<void> | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #replayAdmit: ReplayAdmit | undefined;
+  #forgetOnExit: (() => void) | undefined;
+  readonly #writeGroup = (): void => this.#write();
+
+  constructor(options: SpoolOptions) {
+    this.#options = options;
+    this.#fs = options.fs ?? nodeSpoolFs;
+    this.#segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
+    this.#owner = new Ownership(this.#fs, options.dir, options.now);
+    try {
+      this.#fs.mkdir(options.dir);
+      this.#owner.acquire();
+    } catch (error) {
+      this.#fail(error, 'cannot use the spool directory');
+      return;
+    }
+    this.#heartbeat = setInterval(() => this.#tick(), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+    this.#forgetOnExit = closeOnExit(this);
+  }
+
+  /** Queues an accepted event for this turn's group write. */
+  append(entry: SpoolEntry): void {
+    this.#pending.push(entry);
+    this.#pendingBytes += entry.bytes;
+    if (!this.#isScheduled) {
+      this.#isScheduled = true;
+      process.nextTick(this.#writeGroup);
+    }
+  }
+
+  /** Counts a settled event off its segment, deleting the segment when nothing in it is left to deliver. */
+  settle(entry: SpoolEntry): void {
+    const segment = entry.segment;
+    if (segment === undefined) return;
+    segment.settled += 1;
+    if (segment.isDone) this.#delete(segment);
+  }
+
+  /** Keeps the segments of events handed back unacknowledged (shutdown deadline): the next client replays them. */
+  retain(entries: readonly SpoolEntry[]): void {
+    for (const entry of entries) if (entry.segment !== undefined) entry.segment.keep = true;
+  }
+
+  /** Whether `bytes` more fit under `maxSpoolBytes` (always true once memory-only). */
+  hasRoom(bytes: number): boolean {
+    return !this.#isDisk || this.#bytes + this.#pendingBytes + bytes <= this.#options.maxBytes;
+  }
+
+  /** Starts replaying dead owners' segments in the background (never awaited by the caller). */
+  replay(admit: ReplayAdmit): void {
+    this.#replayAdmit = admit;
+    if (!this.#isDisk || this.#replay !== undefined) return;
+    this.#replay = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#runReplay(admit))
+      .catch((error: unknown) => this.#fail(error, 'replay failed'))
+      .finally(() => {
+        this.#replay = undefined;
+      });
+  }
+
+  stats(): SpoolStats {
+    return {
+      mode: this.#isDisk ? 'disk' : 'memory-only',
+      bytes: this.#bytes,
+      segments: this.#segments.size,
+      replayed: this.#replayed,
+      replaying: this.#replay !== undefined,
+      corruptRecords: this.#corruptRecords,
+      skippedSegments: this.#skippedSegments,
+      diskErrors: this.#diskErrors,
+    };
+  }
+
+  /** Writes what is pending, closes the file, deletes settled segments and releases ownership: what is left is the next client's to replay. */
+  close(): void {
+    if (this.#isClosed) return;
+    this.#write();
+    this.#isClosed = true;
+    this.#forgetOnExit?.();
+    clearInterval(this.#heartbeat);
+    const active = this.#active;
+    this.#closeActive();
+    if (active?.isDone === true) this.#delete(active);
+    for (const segment of this.#segments) segment.isReplaying = false;
+    for (const segment of [...this.#segments]) if (segment.isDone) this.#delete(segment);
+    if (this.#isDisk) this.#owner.release();
+  }
+
+  #write(): void {
+    this.#isScheduled = false;
+    const group = this.#pending;
+    if (group.length === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const jsons: string[] = [];
+    const written: SpoolEntry[] = [];
+    for (const entry of group) {
+      if (entry.isSettled) continue;
+      const json = JSON.stringify(entry.event);
+      entry.json = json;
+      jsons.push(json);
+      written.push(entry);
+    }
+    if (!this.#isDisk || this.#isClosed || written.length === 0) return;
+    try {
+      const data = encodeRecords(jsons);
+      const segment = this.#segmentFor(data.length);
+      this.#fs.write(this.#fd as number, data);
+      if (this.#options.sync) this.#fs.fdatasync(this.#fd as number);
+      segment.bytes += data.length;
+      this.#bytes += data.length;
+      segment.events += written.length;
+      for (const entry of written) entry.segment = segment;
+    } catch (error) {
+      this.#fail(error, 'writing to the spool failed');
+    }
+  }
+
+  /** The active segment, rolled first if `bytes` would take it past the segment size. */
+  #segmentFor(bytes: number): Segment {
+    const active = this.#active;
+    if (active !== undefined && active.bytes + bytes <= this.#segmentBytes) return active;
+    if (active !== undefined) {
+      this.#closeActive();
+      if (active.isDone) this.#delete(active);
+    }
+    const path = this.#owner.nextSegmentPath();
+    const fd = this.#fs.openAppend(path);
+    const header = segmentHeader();
+    const segment = new Segment(path, 0, true);
+    this.#segments.add(segment);
+    this.#fd = fd;
+    this.#active = segment;
+    this.#fs.write(fd, header);
+    segment.bytes = header.length;
+    this.#bytes += header.length;
+    return segment;
+  }
+
+  #closeActive(): void {
+    if (this.#active !== undefined) this.#active.isActive = false;
+    this.#active = undefined;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd === undefined) return;
+    try {
+      this.#fs.close(fd);
+    } catch (error) {
+      this.#diskErrors += 1;
+    }
+  }
+
+  #delete(segment: Segment): void {
+    if (!this.#segments.delete(segment)) return;
+    this.#bytes -= segment.bytes;
+    try {
+      this.#fs.unlink(segment.path);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') this.#diskErrors += 1;
+    }
+    this.#options.onRoom();
+  }
+
+  async #runReplay(admit: ReplayAdmit): Promise<void> {
+    if (this.#isClosed || !this.#isDisk) return;
+    const claimed = this.#owner.claimOrphans();
+    for (const path of claimed) {
+      if (this.#isClosed) return;
+      const read = readSegment(this.#fs, path);
+      if (read.kind !== 'events') {
+        this.#skippedSegments += 1;
+        const why = read.kind === 'newer' ? `written by a newer SDK (format ${read.version})` : 'not a spool segment';
+        this.#options.logger.warn({ path }, `spool segment left alone: ${why}`);
+        continue;
+      }
+      const segment = new Segment(path, read.bytes, false);
+      segment.events = read.events.length;
+      segment.isReplaying = true;
+      this.#segments.add(segment);
+      this.#bytes += read.bytes;
+      if (read.corruptRecords > 0) {
+        this.#corruptRecords += read.corruptRecords;
+        this.#options.logger.warn({ path, corruptRecords: read.corruptRecords, intact: read.events.length }, 'spool segment had torn or corrupt records; they were skipped');
+      }
+      const isComplete = await this.#admitAll(read.events, segment, admit);
+      segment.isReplaying = false;
+      if (segment.isDone) this.#delete(segment);
+      if (!isComplete) return;
+    }
+  }
+
+  async #admitAll(events: UsageEventInput[], segment: Segment, admit: ReplayAdmit): Promise<boolean> {
+    for (let i = 0; i < events.length; i++) {
+      if (i > 0 && i % REPLAY_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#isClosed) return false;
+      let admitted = admit(events[i] as UsageEventInput, segment);
+      if (typeof admitted !== 'boolean') admitted = await admitted;
+      if (!admitted) return false;
+      this.#replayed += 1;
+    }
+    return true;
+  }
+
+  #tick(): void {
+    if (!this.#isDisk || this.#isClosed) return;
+    try {
+      this.#owner.heartbeat();
+    } catch (error) {
+      this.#diskErrors += 1;
+      return;
+    }
+    // Pick up segments of processes that died since (a sibling worker on the same directory).
+    if (this.#replayAdmit !== undefined) this.replay(this.#replayAdmit);
+  }
+
+  /** Logs the first disk failure and continues memory-only: events stay deliverable, no longer crash-safe. */
+  #fail(error: unknown, what: string): void {
+    this.#diskErrors += 1;
+    if (!this.#isDisk) return;
+    this.#isDisk = false;
+    clearInterval(this.#heartbeat);
+    this.#options.logger.error({ dir: this.#options.dir, code: errorCode(error) }, `${what} (${errorCode(error)}); usage events are kept in memory only from now on and are not crash-safe`);
+    this.#closeActive();
+    this.#options.onRoom();
+  }
+}
