@@ -17,7 +17,8 @@ const OPEN_BRACE = 0x7b;
 
 let table: Uint32Array | undefined;
 
-function tableCrc32(data: Uint8Array): number {
+/** CRC-32 from a 256-entry table (the Node 18 path), exported for its test. */
+export function tableCrc32(data: Uint8Array): number {
   if (table === undefined) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -64,15 +65,18 @@ export function encodeRecords(jsons: readonly string[]): Buffer {
 /** What a segment holds: its format version, the payloads that passed their checksum, and how many records did not. */
 export type DecodedSegment =
   | { kind: 'ok'; payloads: Buffer[]; corruptRecords: number }
+  | { kind: 'empty' }
   | { kind: 'newer'; version: number }
   | { kind: 'unreadable' };
 
 /**
- * Reads every intact record of a segment. A bad record (torn, wrong checksum, impossible length) counts
+ * Reads every intact record of a segment (`empty`: a file cut before its header was complete, holding nothing). A bad record (torn, wrong checksum, impossible length) counts
  * once, and reading resumes at the next offset where a whole record checks out, so one garbled record
  * costs only itself.
  */
 export function decodeSegment(data: Buffer): DecodedSegment {
+  // A crash between creating the file and writing its header leaves it empty or with part of the header.
+  if (data.length < HEADER_BYTES && data.equals(segmentHeader().subarray(0, data.length))) return { kind: 'empty' };
   if (data.length < HEADER_BYTES || data.toString('latin1', 0, 4) !== SEGMENT_MAGIC) return { kind: 'unreadable' };
   const version = data[4] as number;
   if (version > SEGMENT_VERSION) return { kind: 'newer', version };

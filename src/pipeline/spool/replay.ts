@@ -19,6 +19,7 @@ export function readSegment(fs: SpoolFs, path: string): ReplayableSegment {
   const decoded = decodeSegment(data);
   if (decoded.kind === 'newer') return { kind: 'newer', version: decoded.version, bytes: data.length };
   if (decoded.kind === 'unreadable') return { kind: 'unreadable', bytes: data.length };
+  if (decoded.kind === 'empty') return { kind: 'events', events: [], corruptRecords: 0, bytes: data.length };
   let corruptRecords = decoded.corruptRecords;
   const events: UsageEventInput[] = [];
   for (const payload of decoded.payloads) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { UsageEventInput } from '../../protocol/types';
-import { encodeRecords, segmentHeader } from './framing';
+import { encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES, segmentHeader } from './framing';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
 import { HEARTBEAT_MS, Ownership } from './owner';
 import { closeOnExit } from './on-exit';
@@ -103,7 +103,7 @@ export class Spool {
   /** Queues an accepted event for this turn's group write. */
   append(entry: SpoolEntry): void {
     this.#pending.push(entry);
-    this.#pendingBytes += entry.bytes;
+    this.#pendingBytes += entry.bytes + RECORD_HEADER_BYTES;
     if (!this.#isScheduled) {
       this.#isScheduled = true;
       process.nextTick(this.#writeGroup);
@@ -123,9 +123,13 @@ export class Spool {
     for (const entry of entries) if (entry.segment !== undefined) entry.segment.keep = true;
   }
 
-  /** Whether `bytes` more fit under `maxSpoolBytes` (always true once memory-only). */
+  /**
+   * Whether an event of `bytes` (estimated) more fits under `maxSpoolBytes` (always true once
+   * memory-only). Counts its frame and a segment header to spare; the estimate itself may be a little
+   * short for non-ASCII text, so the files can pass the bound by that much.
+   */
   hasRoom(bytes: number): boolean {
-    return !this.#isDisk || this.#bytes + this.#pendingBytes + bytes <= this.#options.maxBytes;
+    return !this.#isDisk || this.#bytes + this.#pendingBytes + bytes + RECORD_HEADER_BYTES + HEADER_BYTES <= this.#options.maxBytes;
   }
 
   /** Starts replaying dead owners' segments in the background (never awaited by the caller). */
@@ -227,7 +231,7 @@ export class Spool {
     if (fd === undefined) return;
     try {
       this.#fs.close(fd);
-    } catch (error) {
+    } catch {
       this.#diskErrors += 1;
     }
   }
@@ -288,7 +292,7 @@ export class Spool {
     try {
       this.#owner.heartbeat();
     } catch (error) {
-      this.#diskErrors += 1;
+      this.#fail(error, 'refreshing the spool lock failed');
       return;
     }
     // Pick up segments of processes that died since (a sibling worker on the same directory).
