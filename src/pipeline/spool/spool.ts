@@ -71,6 +71,8 @@ export class Spool {
   #pendingBytes = 0;
   #isScheduled = false;
   #isDisk = true;
+  /** The lock file was created (released on close even after a disk error, so what is left gets replayed). */
+  #isOwner = false;
   #isClosed = false;
   #bytes = 0;
   #replayed = 0;
@@ -91,6 +93,7 @@ export class Spool {
     try {
       this.#fs.mkdir(options.dir);
       this.#owner.acquire();
+      this.#isOwner = true;
     } catch (error) {
       this.#fail(error, 'cannot use the spool directory');
       return;
@@ -169,7 +172,7 @@ export class Spool {
     if (active?.isDone === true) this.#delete(active);
     for (const segment of this.#segments) segment.isReplaying = false;
     for (const segment of [...this.#segments]) if (segment.isDone) this.#delete(segment);
-    if (this.#isDisk) this.#owner.release();
+    if (this.#isOwner) this.#owner.release();
   }
 
   #write(): void {
