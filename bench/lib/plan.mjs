@@ -65,6 +65,21 @@ export function buildPlan({ quick }) {
   // Figure 7: awaited record() one at a time on an idle client against our server (adaptive sending).
   // Left out of --quick: it forks a server of its own (~10 s on a busy machine) and proves no completeness.
   if (!quick) plan.push({ id: 'awaited:ours:default', figure: 'awaited', script: 'awaited-record.mjs', args: { n: 200 }, timeoutMs: 120_000 });
+  // Figure 8: the durable spool, off / on / on with fdatasync, same burst as (1)/(2); and record()'s own
+  // cost on the bench event and on a gateway event (strings built per call), against a build-only loop.
+  for (const event of ['bench', 'gateway']) {
+    plan.push({ id: `build:${event}`, figure: 'build', script: 'build-only.mjs', args: { n: N, event }, timeoutMs: 60_000 });
+    for (const spool of ['off', 'on', ...(event === 'bench' ? ['sync'] : [])]) {
+      plan.push({
+        id: `spool:${event}:${spool}`,
+        figure: 'spool',
+        script: 'e2e.mjs',
+        args: { sdk: 'ours', config: 'tuned', n: N, yieldEvery: 0, timeoutMs: 60_000, spool, event },
+        flags: big,
+        timeoutMs: 180_000,
+      });
+    }
+  }
   plan.push({ id: 'ceiling:encode', figure: 'ceiling-encode', script: 'ceiling-encode.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'ceiling:post', figure: 'ceiling-post', script: 'ceiling-post.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'server:ingest', figure: 'ingest', script: 'server-ingest.mjs', args: { n: S }, timeoutMs: 120_000 });

@@ -1,4 +1,5 @@
 // Renders bench/RESULTS.md from the raw results of every run.
+import { spoolSection } from './report-spool.mjs';
 import { cell, fmt, summarize } from './stats.mjs';
 
 /** null (not measured) when any input is missing, else the boolean. */
@@ -323,7 +324,7 @@ Every figure is the **median (min–max) of ${meta.runs} run${meta.runs === 1 ? 
 runs are interleaved round by round. Lower is better for µs, bytes and seconds; higher for events/s.
 
 ${table}
-${pairedRatios(results)}${scaleSection(results)}
+${pairedRatios(results)}${scaleSection(results)}${spoolSection(results)}
 ## Machine and load
 
 - CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}

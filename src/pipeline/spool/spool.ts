@@ -11,6 +11,8 @@ export type { SpoolEntry } from './segment';
 
 /** Size at which a segment is closed and a new one started: small enough to delete soon, large enough to be few. */
 export const SEGMENT_BYTES = 8 * 1024 * 1024;
+/** Most events per write: a turn that records very many is written in slices of this many, bounding the buffer each write needs. */
+const GROUP_EVENTS = 4096;
 /** Replayed events admitted per event-loop turn, so replay never holds the loop for long. */
 const REPLAY_SLICE = 1000;
 
@@ -175,12 +177,17 @@ export class Spool {
     if (this.#isOwner) this.#owner.release();
   }
 
+  /** The group write: every event queued in this turn, encoded once, in one write (per GROUP_EVENTS for a very large turn). */
   #write(): void {
     this.#isScheduled = false;
     const group = this.#pending;
     if (group.length === 0) return;
     this.#pending = [];
     this.#pendingBytes = 0;
+    for (let start = 0; start < group.length; start += GROUP_EVENTS) this.#writeSlice(group.slice(start, start + GROUP_EVENTS));
+  }
+
+  #writeSlice(group: SpoolEntry[]): void {
     const jsons: string[] = [];
     const written: SpoolEntry[] = [];
     for (const entry of group) {
