@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { UsageEventInput } from '../../protocol/types';
-import { encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES, segmentHeader } from './framing';
+import { encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
 import { HEARTBEAT_MS, Ownership } from './owner';
 import { closeOnExit } from './on-exit';
 import { readSegment } from './replay';
 import { Segment, type SpoolEntry } from './segment';
+import { SegmentWriter } from './writer';
 
 export type { SpoolEntry } from './segment';
 
@@ -65,10 +66,8 @@ export class Spool {
   readonly #options: SpoolOptions;
   readonly #fs: SpoolFs;
   readonly #owner: Ownership;
-  readonly #segmentBytes: number;
+  readonly #writer: SegmentWriter;
   readonly #segments = new Set<Segment>();
-  #active: Segment | undefined;
-  #fd: number | undefined;
   #pending: SpoolEntry[] = [];
   #pendingBytes = 0;
   #isScheduled = false;
@@ -90,8 +89,20 @@ export class Spool {
   constructor(options: SpoolOptions) {
     this.#options = options;
     this.#fs = options.fs ?? nodeSpoolFs;
-    this.#segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
     this.#owner = new Ownership(this.#fs, options.dir, options.now);
+    this.#writer = new SegmentWriter({
+      fs: this.#fs,
+      nextPath: () => this.#owner.nextSegmentPath(),
+      segmentBytes: options.segmentBytes ?? SEGMENT_BYTES,
+      sync: options.sync,
+      onOpened: (segment) => {
+        this.#segments.add(segment);
+        this.#bytes += segment.bytes;
+      },
+      onRolled: (segment) => {
+        if (segment.isDone) this.#delete(segment);
+      },
+    });
     try {
       this.#fs.mkdir(options.dir);
       this.#owner.acquire();
@@ -169,8 +180,8 @@ export class Spool {
     this.#isClosed = true;
     this.#forgetOnExit?.();
     clearInterval(this.#heartbeat);
-    const active = this.#active;
-    this.#closeActive();
+    const active = this.#writer.active;
+    this.#closeWriter();
     if (active?.isDone === true) this.#delete(active);
     for (const segment of this.#segments) segment.isReplaying = false;
     for (const segment of [...this.#segments]) if (segment.isDone) this.#delete(segment);
@@ -200,10 +211,7 @@ export class Spool {
     if (!this.#isDisk || this.#isClosed || written.length === 0) return;
     try {
       const data = encodeRecords(jsons);
-      const segment = this.#segmentFor(data.length);
-      this.#fs.write(this.#fd as number, data);
-      if (this.#options.sync) this.#fs.fdatasync(this.#fd as number);
-      segment.bytes += data.length;
+      const segment = this.#writer.append(data);
       this.#bytes += data.length;
       segment.events += written.length;
       for (const entry of written) entry.segment = segment;
@@ -212,38 +220,8 @@ export class Spool {
     }
   }
 
-  /** The active segment, rolled first if `bytes` would take it past the segment size. */
-  #segmentFor(bytes: number): Segment {
-    const active = this.#active;
-    if (active !== undefined && active.bytes + bytes <= this.#segmentBytes) return active;
-    if (active !== undefined) {
-      this.#closeActive();
-      if (active.isDone) this.#delete(active);
-    }
-    const path = this.#owner.nextSegmentPath();
-    const fd = this.#fs.openAppend(path);
-    const header = segmentHeader();
-    const segment = new Segment(path, 0, true);
-    this.#segments.add(segment);
-    this.#fd = fd;
-    this.#active = segment;
-    this.#fs.write(fd, header);
-    segment.bytes = header.length;
-    this.#bytes += header.length;
-    return segment;
-  }
-
-  #closeActive(): void {
-    if (this.#active !== undefined) this.#active.isActive = false;
-    this.#active = undefined;
-    const fd = this.#fd;
-    this.#fd = undefined;
-    if (fd === undefined) return;
-    try {
-      this.#fs.close(fd);
-    } catch {
-      this.#diskErrors += 1;
-    }
+  #closeWriter(): void {
+    if (!this.#writer.close()) this.#diskErrors += 1;
   }
 
   #delete(segment: Segment): void {
@@ -316,7 +294,7 @@ export class Spool {
     this.#isDisk = false;
     clearInterval(this.#heartbeat);
     this.#options.logger.error({ dir: this.#options.dir, code: errorCode(error) }, `${what} (${errorCode(error)}); usage events are kept in memory only from now on and are not crash-safe`);
-    this.#closeActive();
+    this.#closeWriter();
     this.#options.onRoom();
   }
 }
