@@ -38,9 +38,11 @@ const t1 = nowNs();
 const cpu = process.cpuUsage(c0);
 await tick();
 const t2 = nowNs();
+const cpuDeferred = process.cpuUsage(c0);
 const statsBefore = client.stats?.();
 const report = await client.shutdown(timeoutMs);
 const t3 = Date.now();
+const cpuTotal = process.cpuUsage(c0);
 // Some SDKs resolve shutdown before the sink has counted the last batch: wait briefly, time it by the sink.
 const stats = await waitForEvents(sink, n, 2000);
 const spoolStats = statsBefore?.spool ?? null;
@@ -59,6 +61,9 @@ emit({
   withDeferredNsPerCall: yieldEvery > 0 ? null : (t2 - t0) / n,
   // CPU time of the loop (all threads, incl. GC helpers): less sensitive than wall time to a busy machine.
   cpuNsPerCall: yieldEvery > 0 ? null : ((cpu.user + cpu.system) * 1000) / n,
+  withDeferredCpuNsPerCall: yieldEvery > 0 ? null : ((cpuDeferred.user + cpuDeferred.system) * 1000) / n,
+  // Everything this process spent from the first call to shutdown resolved (encoding, gzip, HTTP, the spool), per event.
+  totalCpuNsPerEvent: ((cpuTotal.user + cpuTotal.system) * 1000) / n,
   produceSeconds: (t1 - t0) / 1e9,
   seconds,
   eventsPerSec: stats.unique / seconds,
