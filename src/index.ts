@@ -6,7 +6,7 @@ export { BearLumen, type ShutdownOptions } from './client';
 export { DEFAULTS, type BearLumenConfig } from './config';
 export type { RequestOptions } from './transport/request-options';
 export type { BatchingOptions } from './pipeline/options';
-export type { DropReason, PipelineEventMap, PipelineStats, ShutdownReport } from './pipeline/types';
+export type { DropReason, PipelineEventMap, PipelineStats, ShutdownReport, SpoolStats } from './pipeline/types';
 export type { EndUsers } from './resources/end-users';
 export type { Subscriptions } from './resources/subscriptions';
 export type { Usage } from './resources/usage';

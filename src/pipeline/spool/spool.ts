@@ -17,6 +17,7 @@ const GROUP_EVENTS = 4096;
 /** Replayed events admitted per event-loop turn, so replay never holds the loop for long. */
 const REPLAY_SLICE = 1000;
 
+/** What the spool is built with (from the resolved batching options). */
 export interface SpoolOptions {
   dir: string;
   /** fdatasync after every group write. */

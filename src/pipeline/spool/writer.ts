@@ -2,6 +2,7 @@ import { segmentHeader } from './framing';
 import type { SpoolFs } from './fs';
 import { Segment } from './segment';
 
+/** What the segment writer needs: the file system, segment naming and size, and the spool's callbacks. */
 export interface SegmentWriterOptions {
   fs: SpoolFs;
   /** Path of the next segment file (the owner's name and sequence). */
