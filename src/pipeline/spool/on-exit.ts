@@ -3,10 +3,12 @@ interface Closable {
   close(): void;
 }
 
-const open = new Set<Closable>();
+// Weak, like the exit hook's participants: a client the app dropped without shutdown() can still be
+// collected (its segments are then replayed by the next process on the directory, as after a crash).
+const open = new Set<WeakRef<Closable>>();
 
 function closeAll(): void {
-  for (const spool of [...open]) spool.close();
+  for (const ref of [...open]) ref.deref()?.close();
 }
 
 /**
@@ -18,9 +20,10 @@ function closeAll(): void {
  */
 export function closeOnExit(spool: Closable): () => void {
   if (open.size === 0) process.on('exit', closeAll);
-  open.add(spool);
+  const ref = new WeakRef(spool);
+  open.add(ref);
   return () => {
-    open.delete(spool);
+    open.delete(ref);
     if (open.size === 0) process.off('exit', closeAll);
   };
 }

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { UsageEventInput } from '../../protocol/types';
 import { encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
@@ -6,7 +5,10 @@ import { HEARTBEAT_MS, Ownership } from './owner';
 import { closeOnExit } from './on-exit';
 import { readSegment } from './replay';
 import { Segment, type SpoolEntry } from './segment';
+import type { ReplayAdmit, SpoolOptions, SpoolStats } from './types';
 import { SegmentWriter } from './writer';
+
+export type { ReplayAdmit, SpoolOptions, SpoolStats } from './types';
 
 export type { SpoolEntry } from './segment';
 
@@ -16,44 +18,6 @@ export const SEGMENT_BYTES = 8 * 1024 * 1024;
 const GROUP_EVENTS = 4096;
 /** Replayed events admitted per event-loop turn, so replay never holds the loop for long. */
 const REPLAY_SLICE = 1000;
-
-/** What the spool is built with (from the resolved batching options). */
-export interface SpoolOptions {
-  dir: string;
-  /** fdatasync after every group write. */
-  sync: boolean;
-  /** Most bytes of segments this client keeps (written and claimed). */
-  maxBytes: number;
-  logger: Logger;
-  /** Called when segments were deleted (room for blocked records). */
-  onRoom: () => void;
-  fs?: SpoolFs;
-  segmentBytes?: number;
-  now?: () => number;
-}
-
-/** The spool's counters, in `stats().spool`. */
-export interface SpoolStats {
-  /** `'disk'` while events are written; `'memory-only'` after a disk error (events are then no longer crash-safe). */
-  mode: 'disk' | 'memory-only';
-  /** Bytes of segment files this client holds (its own and claimed ones). */
-  bytes: number;
-  /** Segment files this client holds. */
-  segments: number;
-  /** Events read back from segments of earlier (dead) processes and fed into the pipeline. */
-  replayed: number;
-  /** True while claimed segments are being replayed. */
-  replaying: boolean;
-  /** Records skipped on replay: torn, failing their checksum, or not an event. */
-  corruptRecords: number;
-  /** Segments left alone on replay: written by a newer SDK version, or without a segment header. */
-  skippedSegments: number;
-  /** File-system errors seen (the first one switches to memory-only). */
-  diskErrors: number;
-}
-
-/** Feeds one replayed event into the pipeline; resolves false when the pipeline no longer takes events. */
-export type ReplayAdmit = (event: UsageEventInput, segment: Segment) => boolean | Promise<boolean>;
 
 /**
  * The durable spool (docs/pipeline.md "Surviving crashes"). `append()` queues an accepted event; one
@@ -112,8 +76,15 @@ export class Spool {
       this.#fail(error, 'cannot use the spool directory');
       return;
     }
-    this.#heartbeat = setInterval(() => this.#tick(), HEARTBEAT_MS);
-    this.#heartbeat.unref();
+    // Through a WeakRef, so the timer does not keep a client the app dropped without shutdown().
+    const self = new WeakRef(this);
+    const heartbeat = setInterval(() => {
+      const spool = self.deref();
+      if (spool === undefined) clearInterval(heartbeat);
+      else spool.#tick();
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    this.#heartbeat = heartbeat;
     this.#forgetOnExit = closeOnExit(this);
   }
 
