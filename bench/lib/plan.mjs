@@ -67,7 +67,8 @@ export function buildPlan({ quick }) {
   if (!quick) plan.push({ id: 'awaited:ours:default', figure: 'awaited', script: 'awaited-record.mjs', args: { n: 200 }, timeoutMs: 120_000 });
   // Figure 8: the durable spool, off / on / on with fdatasync, same burst as (1)/(2); and record()'s own
   // cost on the bench event and on a gateway event (strings built per call), against a build-only loop.
-  for (const event of ['bench', 'gateway']) {
+  // Left out of --quick (seven more processes; the CI smoke has a time budget): `--only spool,build`.
+  for (const event of quick ? [] : ['bench', 'gateway']) {
     plan.push({ id: `build:${event}`, figure: 'build', script: 'build-only.mjs', args: { n: N, event }, timeoutMs: 60_000 });
     for (const spool of ['off', 'on', ...(event === 'bench' ? ['sync'] : [])]) {
       plan.push({
