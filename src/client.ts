@@ -1,5 +1,6 @@
 import { resolveConfig, type BearLumenConfig } from './config';
-import { BearLumenClosedError } from './errors';
+import { BearLumenClosedError, BearLumenValidationError } from './errors';
+import { assertAttribution, currentAttribution, runWithAttribution, type Attribution } from './internal/attribution';
 import { assertInteger, assertKnownKeys, assertObject } from './internal/validate';
 import { createPipeline } from './pipeline/create-pipeline';
 import type { Pipeline, PipelineEventMap, PipelineStats, ShutdownReport } from './pipeline/types';
@@ -105,6 +106,28 @@ export class BearLumen {
    */
   on<K extends keyof PipelineEventMap>(event: K, listener: (payload: PipelineEventMap[K]) => void): () => void {
     return this.#pipeline.on(event, listener);
+  }
+
+  /**
+   * Run `fn` with usage attributed to `fields`: every `usage.record()` / `recordBatch()` made inside it
+   * (by you or by an integration such as `instrumentOpenAI`), including in async work it starts, carries
+   * `agent_id`, `workflow_id`, `subscriptionId` and `metadata` unless the call sets its own. Nested
+   * scopes add to the outer one (inner fields win). Returns what `fn` returns.
+   * Precedence, highest first: the record's own fields → the innermost scope → outer scopes → an
+   * integration's `defaults` (docs/integrations.md "Attribution").
+   * @throws {BearLumenValidationError} naming `fields.<key>` when a field breaks its rule (before `fn` runs).
+   * @example
+   * await bearLumen.withAttribution({ agent_id: 'support-bot', workflow_id: 'refund' }, () => handle(req));
+   */
+  withAttribution<R>(fields: Attribution, fn: () => R): R {
+    assertAttribution(fields, 'fields');
+    if (typeof fn !== 'function') throw new BearLumenValidationError('fn', 'must be a function', fn);
+    return runWithAttribution(fields, fn);
+  }
+
+  /** The attribution in effect at this point of the async flow (see `withAttribution`), or undefined. */
+  currentAttribution(): Readonly<Attribution> | undefined {
+    return currentAttribution();
   }
 
   async #request<T>(req: TransportRequest, options: RequestOptions | undefined): Promise<T> {

@@ -5,6 +5,7 @@
 export { BearLumen, type ShutdownOptions } from './client';
 export { DEFAULTS, type BearLumenConfig } from './config';
 export type { RequestOptions } from './transport/request-options';
+export type { Attribution } from './internal/attribution';
 export type { BatchingOptions } from './pipeline/options';
 export type { DropReason, PipelineEventMap, PipelineStats, ShutdownReport } from './pipeline/types';
 export type { EndUsers } from './resources/end-users';

@@ -1,4 +1,5 @@
 import { BearLumenError } from '../errors';
+import { withScope } from '../internal/attribution';
 import { createEventKeyGenerator } from '../internal/idempotency';
 import { assertUsageAggregationParams, assertUsageQueryParams, assertUsageSummaryParams } from '../internal/validate-inputs';
 import { toWireBatch, toWireEvent } from '../internal/validate-usage';
@@ -35,6 +36,7 @@ export class Usage extends APIResource {
    * resolves with `{ eventId, recorded }` once its batch is acknowledged (`recorded: false` means the
    * server already held this `idempotencyKey`). `agent_id` / `workflow_id` are folded into
    * `metadata.agent_id` / `metadata.workflow_id` and win over keys of the same name in `metadata`.
+   * Inside `client.withAttribution(fields, fn)` the scope's fields fill what the call leaves out.
    * Invalid input REJECTS the returned promise (nothing is buffered); delivery failures reject it too,
    * but never as an unhandled rejection when you don't await it (see `client.on('error')`).
    * @throws {BearLumenValidationError} (as a rejection) naming the field and rule.
@@ -47,7 +49,8 @@ export class Usage extends APIResource {
     // rejection. The pipeline's promise is returned as is.
     let event: UsageEventInput;
     try {
-      event = toWireEvent(data, '', this.context.now);
+      // Inside `withAttribution(…)` the scope fills the fields the call left out.
+      event = toWireEvent(withScope(data), '', this.context.now);
     } catch (error) {
       // An invalid event is a bug at the call site: left unhandled so that it surfaces.
       return Promise.reject(error);
@@ -77,7 +80,7 @@ export class Usage extends APIResource {
    */
   async recordBatch(events: UsageRecordInput[], options?: RequestOptions): Promise<UsageBatchResponse> {
     const nowMs = this.context.now();
-    const wire = toWireBatch(events, () => nowMs);
+    const wire = toWireBatch(Array.isArray(events) ? events.map(withScope) : events, () => nowMs);
     for (const event of wire) event.idempotencyKey ??= this.#nextKey();
     const response = await this.context.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, body: { events: wire }, compress: true }, options);
     // A 2xx that does not account for every event must not pass as success: the events may not be stored
