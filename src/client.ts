@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { resolveConfig, type BearLumenConfig } from './config';
 import { BearLumenClosedError, BearLumenValidationError } from './errors';
 import { assertAttribution, currentAttribution, runWithAttribution, type Attribution } from './internal/attribution';
@@ -38,6 +39,11 @@ export class BearLumen {
   readonly usage: Usage;
   /** Cost breakdowns by agent and workflow. */
   readonly costAttribution: CostAttribution;
+  /**
+   * The logger the client writes to: a `{ component: 'bearlumen' }` child of the `logger` option, or the
+   * default pino logger. The integrations (`instrumentOpenAI`, …) log metering problems through it.
+   */
+  readonly logger: Logger;
 
   readonly #transport: HttpTransport;
   readonly #pipeline: Pipeline;
@@ -52,6 +58,7 @@ export class BearLumen {
     // Every in-flight batch needs its own connection, or it would wait in the Pool's queue while its
     // timeout runs; a few more serve the other calls.
     const connections = Math.max(POOL_CONNECTIONS, batching.concurrency + 4);
+    this.logger = logger;
     this.#transport = new HttpTransport({ apiKey, baseUrl, timeout, maxRetries, logger, dispatcher, connections });
     this.#pipeline = createPipeline({ transport: this.#transport, logger, options: batching, handleExit });
     const context: ResourceContext = {
