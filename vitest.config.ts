@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 const alias = {
   '@bearlumen/node-sdk/server': fileURLToPath(new URL('./src/server/index.ts', import.meta.url)),
+  '@bearlumen/node-sdk/openai': fileURLToPath(new URL('./src/integrations/openai.ts', import.meta.url)),
+  '@bearlumen/node-sdk/anthropic': fileURLToPath(new URL('./src/integrations/anthropic.ts', import.meta.url)),
   '@bearlumen/node-sdk': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 

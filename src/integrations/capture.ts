@@ -42,6 +42,11 @@ export interface CaptureInput {
   onlyKinds?: readonly TokenKind[];
   /** The wrapper's `defaults`: below every `withAttribution` scope. */
   defaults: Attribution | undefined;
+  /**
+   * The `withAttribution` scope in effect when the provider call was MADE. Taken then, not when the
+   * response is read: SDK promises parse lazily, often after the scope's function has returned.
+   */
+  scope: Attribution | undefined;
 }
 
 // Keys of responses without an id: unique per process copy (random prefix) and per call (counter).
@@ -77,7 +82,7 @@ function capture(client: BearLumen, input: CaptureInput): number {
     noteUnmetered(client, mapped === 'missing' ? 'usage_missing' : 'usage_invalid', input);
     return 0;
   }
-  const attribution = effectiveAttribution(client, input.defaults);
+  const attribution = effectiveAttribution(input.defaults, input.scope);
   const root = keyRoot(input.provider, input.responseId);
   const counters = countersOf(client);
   let events = 0;
@@ -110,9 +115,8 @@ function capture(client: BearLumen, input: CaptureInput): number {
   return events;
 }
 
-/** The wrapper's defaults under the scope in effect (the scope wins); undefined when neither is set. */
-function effectiveAttribution(client: BearLumen, defaults: Attribution | undefined): Attribution | undefined {
-  const scope = client.currentAttribution();
+/** The wrapper's defaults under the call's scope (the scope wins); undefined when neither is set. */
+function effectiveAttribution(defaults: Attribution | undefined, scope: Attribution | undefined): Attribution | undefined {
   if (defaults === undefined) return scope;
   return scope === undefined ? defaults : mergeAttribution(defaults, scope);
 }
