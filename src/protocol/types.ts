@@ -209,6 +209,12 @@ export interface UsageEvent {
   costNanoUsd: number;
   /** `false` when no price was found (cost 0). */
   priced: boolean;
+  /**
+   * What priced it: `metadata` (the event's own `metadata.cost`), `override` (the operator's price
+   * file), `genai-prices@<version>` (the bundled data), `genai-prices-data:<file>@sha256:<hash>` (a
+   * `--prices-data` file), or null when nothing priced it.
+   */
+  priceSource: string | null;
 }
 
 /** Filters shared by query, aggregation and summary. Dates are ISO 8601; the range is [startDate, endDate). */

@@ -35,6 +35,12 @@ export interface ServerOptions {
    */
   prices?: Pricer | string;
   /**
+   * A genai-prices data file (its `data.json` format) used instead of the bundled data, so newer
+   * prices apply without upgrading the package (docs/server.md "Pricing"). Ignored when `prices` is a Pricer.
+   * @default process.env.BEARLUMEN_PRICES_DATA, else the bundled data
+   */
+  pricesData?: string;
+  /**
    * fastify logger option (`true`, `false` or pino options).
    * @default false
    */
@@ -64,7 +70,7 @@ export type BearLumenServer = FastifyInstance;
 export async function createServer(options: ServerOptions): Promise<BearLumenServer> {
   const { store, now = Date.now } = options;
   const pricesOption = options.prices ?? process.env['BEARLUMEN_PRICES'];
-  const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption);
+  const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption, options.pricesData ?? process.env['BEARLUMEN_PRICES_DATA']);
 
   const app = Fastify({
     logger: options.logger ?? false,

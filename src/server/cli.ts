@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `bearlumen` command:
- *   bearlumen serve [--host 127.0.0.1] [--port 8080] [--db PATH]   (env BEARLUMEN_HOST, BEARLUMEN_PORT, BEARLUMEN_DB)
+ *   bearlumen serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--prices-data FILE]
+ *                                                     (env BEARLUMEN_HOST, BEARLUMEN_PORT, BEARLUMEN_DB, BEARLUMEN_PRICES_DATA)
  *   bearlumen keys create --db PATH --tenant NAME                   (prints the new key on stdout only)
  *   bearlumen keys revoke --db PATH --key KEY                       (the key stops working within 1 s)
  *   bearlumen demo [...]
@@ -18,12 +19,13 @@ const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
 
 const USAGE = `Usage:
-  bearlumen serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--db .bearlumen/bearlumen.db]
+  bearlumen serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--db .bearlumen/bearlumen.db] [--prices-data FILE]
   bearlumen keys create --db PATH --tenant NAME
   bearlumen keys revoke --db PATH --key KEY
   bearlumen demo
 
 Environment: BEARLUMEN_HOST, BEARLUMEN_PORT, BEARLUMEN_DB, BEARLUMEN_PRICES (price override file),
+BEARLUMEN_PRICES_DATA (a genai-prices data.json used instead of the bundled prices),
 BEARLUMEN_LOG_LEVEL (default warn), DATABASE_URL (use PostgreSQL instead of the SQLite file).`;
 
 /** A usage error: printed with the usage text, exit code 2. */
@@ -62,7 +64,7 @@ function storeChoice(dbFlag: string | undefined, dbPath: string): { databaseUrl?
 const urlOf = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 async function serve(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, 'prices-data': { type: 'string' } }, strict: true });
   const server = await loadServer();
   const host = values.host ?? process.env['BEARLUMEN_HOST'] ?? DEFAULT_HOST;
   const port = parsePort(values.port ?? process.env['BEARLUMEN_PORT'] ?? String(DEFAULT_PORT));
@@ -71,7 +73,8 @@ async function serve(argv: string[]): Promise<void> {
   const store = await server.createStore(storeChoice(values.db, dbPath));
   let app: Awaited<ReturnType<ServerModule['createServer']>> | undefined;
   try {
-    app = await server.createServer({ store, logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' } });
+    const pricesData = values['prices-data'];
+    app = await server.createServer({ store, logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' }, ...(pricesData === undefined ? {} : { pricesData }) });
     await app.listen({ host, port });
   } catch (error) {
     // E.g. the port is taken or the price file is invalid: release the database (a PostgreSQL

@@ -43,8 +43,8 @@ export function fixtureText(name: string): string {
 /** The `data:` payloads of an SSE fixture, in order, as sent. */
 export function sseData(name: string): string[] {
   return fixtureText(name)
-    .split('\n\n')
-    .flatMap((block) => block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice('data: '.length)));
+    .split(/\r?\n\r?\n/)
+    .flatMap((block) => block.split(/\r?\n/).filter((line) => line.startsWith('data: ')).map((line) => line.slice('data: '.length)));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -77,7 +77,8 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
       return;
     }
     res.writeHead(status, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const events = text.split('\n\n').filter((e) => e !== '');
+    // Events end with a blank line: \n\n, or \r\n\r\n as Gemini sends them (kept byte for byte).
+    const events = text.split(/(?<=\r?\n\r?\n)/).filter((e) => e !== '');
     const cutAfter = Number(header(req, 'x-fake-cut-after') ?? Number.POSITIVE_INFINITY);
     const gated = header(req, 'x-fake-gate') === '1';
     for (const [i, event] of events.entries()) {
@@ -86,7 +87,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         return;
       }
       // Cutting: the events before the cut must leave first (destroy() drops what is still queued).
-      await new Promise<void>((resolve) => res.write(`${event}\n\n`, () => resolve()));
+      await new Promise<void>((resolve) => res.write(event, () => resolve()));
       if (i === 0 && gated) await gate;
     }
     res.end();

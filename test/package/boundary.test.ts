@@ -47,7 +47,7 @@ function bundleText(file: string, seen = new Set<string>()): string {
 }
 
 const PROVIDER_SDKS = ['openai', '@anthropic-ai/sdk', '@google/genai', 'ai', '@opentelemetry/api', '@opentelemetry/sdk-trace-base'];
-const INTEGRATIONS = ['openai', 'anthropic'];
+const INTEGRATIONS = ['openai', 'anthropic', 'google'];
 
 beforeAll(ensureBuilt, 180_000);
 

@@ -221,7 +221,7 @@ export class PostgresUsage {
     const total = await this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM usage_events WHERE ${sql}`, params);
     const rows = await this.pool.query<UsageEventRow>(
       `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
-         priced::int AS priced
+         priced::int AS priced, price_source
        FROM usage_events WHERE ${sql} ORDER BY ts DESC, seq DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, limit, offset],
     );

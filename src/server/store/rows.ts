@@ -42,6 +42,7 @@ export interface UsageEventRow {
   metadata: string;
   cost_nano: number;
   priced: number;
+  price_source: string | null;
 }
 
 /** Stored metadata is always a JSON object written by us; parse defensively anyway. */
@@ -97,6 +98,7 @@ export function toUsageEvent(row: UsageEventRow): UsageEvent {
     costUsd: nanoToUsd(row.cost_nano),
     costNanoUsd: row.cost_nano,
     priced: row.priced === 1,
+    priceSource: row.price_source,
   };
 }
 

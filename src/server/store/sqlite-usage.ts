@@ -92,7 +92,7 @@ export class SqliteUsage {
     const { sql, params } = whereOf(tenantId, filter);
     const total = (this.stmt(`SELECT COUNT(*) AS n FROM usage_events WHERE ${sql}`).get(...params) as { n: number }).n;
     const rows = this.stmt(
-      `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano, priced
+      `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano, priced, price_source
        FROM usage_events WHERE ${sql} ORDER BY ts DESC, seq DESC LIMIT ? OFFSET ?`,
     ).all(...params, limit, offset) as UsageEventRow[];
     return { events: rows.map(toUsageEvent), total };
