@@ -121,14 +121,23 @@ function effectiveAttribution(defaults: Attribution | undefined, scope: Attribut
   return scope === undefined ? defaults : mergeAttribution(defaults, scope);
 }
 
+/** Clients in a failure episode: the first failure is logged, the rest only counted until a record succeeds. */
+const FAILING = new WeakSet<BearLumen>();
+
 function send(client: BearLumen, record: UsageRecordInput, input: CaptureInput): void {
-  client.usage.record(record).catch((error: unknown) => {
-    countersOf(client).recordFailures += 1;
-    client.logger.warn(
-      { err: error, provider: input.provider, operation: input.operation, metricName: record.metricName, idempotencyKey: record.idempotencyKey },
-      'bearlumen: an LLM usage event was not recorded',
-    );
-  });
+  client.usage.record(record).then(
+    () => FAILING.delete(client),
+    (error: unknown) => {
+      countersOf(client).recordFailures += 1;
+      // A full buffer or a closed client fails every record: one line per episode, not one per event.
+      if (FAILING.has(client)) return;
+      FAILING.add(client);
+      client.logger.warn(
+        { err: error, provider: input.provider, operation: input.operation, metricName: record.metricName, idempotencyKey: record.idempotencyKey },
+        'bearlumen: LLM usage events are not being recorded (logged once until one is; see integrationStats().recordFailures)',
+      );
+    },
+  );
 }
 
 /** Count and log a provider call that recorded nothing. */
