@@ -6,6 +6,7 @@ const alias = {
   '@bearlumen/node-sdk/openai': fileURLToPath(new URL('./src/integrations/openai.ts', import.meta.url)),
   '@bearlumen/node-sdk/anthropic': fileURLToPath(new URL('./src/integrations/anthropic.ts', import.meta.url)),
   '@bearlumen/node-sdk/google': fileURLToPath(new URL('./src/integrations/google.ts', import.meta.url)),
+  '@bearlumen/node-sdk/ai-sdk': fileURLToPath(new URL('./src/integrations/ai-sdk.ts', import.meta.url)),
   '@bearlumen/node-sdk': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 

@@ -33,7 +33,7 @@ export interface UsageRule {
 }
 
 /** The provider APIs the integrations meter. */
-export type UsageApi = 'openai.chat' | 'openai.responses' | 'openai.embeddings' | 'anthropic.messages' | 'google.generateContent';
+export type UsageApi = 'openai.chat' | 'openai.responses' | 'openai.embeddings' | 'anthropic.messages' | 'google.generateContent' | 'ai-sdk.languageModel';
 
 /** The rules, one per API. */
 export const USAGE_RULES: Readonly<Record<UsageApi, UsageRule>> = {
@@ -84,6 +84,20 @@ export const USAGE_RULES: Readonly<Record<UsageApi, UsageRule>> = {
     ],
     reasoning: ['thoughtsTokenCount'],
     requestInput: [['promptTokenCount'], ['toolUsePromptTokenCount']],
+  },
+  // The Vercel AI SDK's LanguageModelV3Usage: inputTokens.total includes cacheRead and cacheWrite;
+  // outputTokens.total includes reasoning. `cacheWrite1h` is read from Anthropic's raw usage by the
+  // middleware (the AI SDK does not split writes by TTL).
+  'ai-sdk.languageModel': {
+    kinds: [
+      { kind: 'input', plus: [['inputTokens', 'total']], minus: [['inputTokens', 'cacheRead'], ['inputTokens', 'cacheWrite']] },
+      { kind: 'cache_read', plus: [['inputTokens', 'cacheRead']] },
+      { kind: 'cache_write', plus: [['inputTokens', 'cacheWrite']], minus: [['cacheWrite1h']] },
+      { kind: 'cache_write_1h', plus: [['cacheWrite1h']] },
+      { kind: 'output', plus: [['outputTokens', 'total']] },
+    ],
+    reasoning: ['outputTokens', 'reasoning'],
+    requestInput: [['inputTokens', 'total']],
   },
 };
 

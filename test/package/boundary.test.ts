@@ -46,8 +46,8 @@ function bundleText(file: string, seen = new Set<string>()): string {
   return all;
 }
 
-const PROVIDER_SDKS = ['openai', '@anthropic-ai/sdk', '@google/genai', 'ai', '@opentelemetry/api', '@opentelemetry/sdk-trace-base'];
-const INTEGRATIONS = ['openai', 'anthropic', 'google'];
+const PROVIDER_SDKS = ['openai', '@anthropic-ai/sdk', '@google/genai', 'ai', '@ai-sdk/provider', '@ai-sdk/anthropic', '@opentelemetry/api', '@opentelemetry/sdk-trace-base'];
+const INTEGRATIONS = ['openai', 'anthropic', 'google', 'ai-sdk'];
 
 beforeAll(ensureBuilt, 180_000);
 
