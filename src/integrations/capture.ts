@@ -26,7 +26,7 @@ const METRIC: Readonly<Record<TokenKind, string>> = {
 export interface CaptureInput {
   /** Which usage rule applies. */
   api: UsageApi;
-  /** `metadata.provider`, lower case as the pricer expects (`openai`, `azure`, `anthropic`, `google`). */
+  /** `metadata.provider`, lower case as the pricer expects (`openai`, `azure`, `anthropic`, `google`); '' when unknown (left out). */
   provider: string;
   /** `metadata.operation`, e.g. `chat.completions.create`. */
   operation: string;
@@ -58,7 +58,7 @@ const PRINTABLE_ID = /^[\x21-\x7e]{1,200}$/;
 function keyRoot(provider: string, responseId: string | undefined): string {
   if (responseId === undefined || responseId === '') return `${GENERATED_PREFIX}-${(generated += 1)}`;
   const id = PRINTABLE_ID.test(responseId) ? responseId : `sha256-${createHash('sha256').update(responseId).digest('hex')}`;
-  return `${provider}:${id}`;
+  return `${provider === '' ? 'llm' : provider}:${id}`;
 }
 
 /**
@@ -88,11 +88,8 @@ function capture(client: BearLumen, input: CaptureInput): number {
   let events = 0;
   for (const kind of Object.keys(mapped.tokens) as TokenKind[]) {
     if (input.onlyKinds !== undefined && !input.onlyKinds.includes(kind)) continue;
-    const metadata: Metadata = {
-      provider: input.provider,
-      operation: input.operation,
-      request_input_tokens: mapped.requestInputTokens,
-    };
+    const metadata: Metadata = { operation: input.operation, request_input_tokens: mapped.requestInputTokens };
+    if (input.provider !== '') metadata['provider'] = input.provider;
     if (input.model !== undefined) metadata['model'] = input.model;
     if (input.responseId !== undefined) metadata['response_id'] = input.responseId;
     if (input.stream) metadata['stream'] = true;

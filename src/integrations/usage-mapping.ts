@@ -33,7 +33,7 @@ export interface UsageRule {
 }
 
 /** The provider APIs the integrations meter. */
-export type UsageApi = 'openai.chat' | 'openai.responses' | 'openai.embeddings' | 'anthropic.messages' | 'google.generateContent' | 'ai-sdk.languageModel';
+export type UsageApi = 'openai.chat' | 'openai.responses' | 'openai.embeddings' | 'anthropic.messages' | 'google.generateContent' | 'ai-sdk.languageModel' | 'otel.genai';
 
 /** The rules, one per API. */
 export const USAGE_RULES: Readonly<Record<UsageApi, UsageRule>> = {
@@ -98,6 +98,22 @@ export const USAGE_RULES: Readonly<Record<UsageApi, UsageRule>> = {
     ],
     reasoning: ['outputTokens', 'reasoning'],
     requestInput: [['inputTokens', 'total']],
+  },
+  // OpenTelemetry GenAI semantic conventions: gen_ai.usage.input_tokens SHOULD include the cache
+  // reads and writes (cache_read.input_tokens, cache_creation.input_tokens). The span processor first
+  // folds the older names (gen_ai.usage.prompt_tokens / completion_tokens) into the current ones.
+  'otel.genai': {
+    kinds: [
+      {
+        kind: 'input',
+        plus: [['gen_ai.usage.input_tokens']],
+        minus: [['gen_ai.usage.cache_read.input_tokens'], ['gen_ai.usage.cache_creation.input_tokens']],
+      },
+      { kind: 'cache_read', plus: [['gen_ai.usage.cache_read.input_tokens']] },
+      { kind: 'cache_write', plus: [['gen_ai.usage.cache_creation.input_tokens']] },
+      { kind: 'output', plus: [['gen_ai.usage.output_tokens']] },
+    ],
+    requestInput: [['gen_ai.usage.input_tokens']],
   },
 };
 

@@ -47,7 +47,7 @@ function bundleText(file: string, seen = new Set<string>()): string {
 }
 
 const PROVIDER_SDKS = ['openai', '@anthropic-ai/sdk', '@google/genai', 'ai', '@ai-sdk/provider', '@ai-sdk/anthropic', '@opentelemetry/api', '@opentelemetry/sdk-trace-base'];
-const INTEGRATIONS = ['openai', 'anthropic', 'google', 'ai-sdk'];
+const INTEGRATIONS = ['openai', 'anthropic', 'google', 'ai-sdk', 'otel'];
 
 beforeAll(ensureBuilt, 180_000);
 
