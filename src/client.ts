@@ -7,6 +7,7 @@ import { createPipeline } from './pipeline/create-pipeline';
 import type { Pipeline, PipelineEventMap, PipelineStats, ShutdownReport } from './pipeline/types';
 import { CostAttribution } from './resources/cost-attribution';
 import { EndUsers } from './resources/end-users';
+import { Prices } from './resources/prices';
 import type { ResourceContext } from './resources/resource';
 import { Subscriptions } from './resources/subscriptions';
 import { Usage } from './resources/usage';
@@ -39,6 +40,8 @@ export class BearLumen {
   readonly usage: Usage;
   /** Cost breakdowns by agent and workflow. */
   readonly costAttribution: CostAttribution;
+  /** Which price the server would apply to a model (`prices.lookup`). */
+  readonly prices: Prices;
   /**
    * The logger the client writes to: a `{ component: 'bearlumen' }` child of the `logger` option, or the
    * default pino logger. The integrations (`instrumentOpenAI`, …) log metering problems through it.
@@ -73,6 +76,7 @@ export class BearLumen {
     this.subscriptions = new Subscriptions(context);
     this.usage = new Usage(context);
     this.costAttribution = new CostAttribution(context);
+    this.prices = new Prices(context);
   }
 
   /**

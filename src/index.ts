@@ -12,6 +12,7 @@ export type { EndUsers } from './resources/end-users';
 export type { Subscriptions } from './resources/subscriptions';
 export type { Usage } from './resources/usage';
 export type { CostAttribution } from './resources/cost-attribution';
+export type { Prices } from './resources/prices';
 export {
   BearLumenApiError,
   BearLumenAuthenticationError,
@@ -47,6 +48,9 @@ export type {
   ErrorBody,
   ErrorDetail,
   Metadata,
+  PriceLookupParams,
+  PriceLookupResponse,
+  TokenKindPrice,
   Subscription,
   SubscriptionCreateInput,
   SubscriptionListParams,

@@ -16,6 +16,7 @@ import { installNulGuard } from './nul-guard';
 import { Pricer } from './pricing';
 import { installRequestIdempotency } from './request-idempotency';
 import { costAttributionRoutes } from './routes/cost-attribution';
+import { priceRoutes } from './routes/prices';
 import { endUserRoutes } from './routes/end-users';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { usageRoutes } from './routes/usage';
@@ -122,6 +123,7 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   await app.register(subscriptionRoutes, context);
   await app.register(usageRoutes, context);
   await app.register(costAttributionRoutes, context);
+  await app.register(priceRoutes, context);
 
   if (options.closeStore !== false) app.addHook('onClose', async () => store.close());
   return app;

@@ -5,6 +5,8 @@
  *                                                     (env BEARLUMEN_HOST, BEARLUMEN_PORT, BEARLUMEN_DB, BEARLUMEN_PRICES_DATA)
  *   bearlumen keys create --db PATH --tenant NAME                   (prints the new key on stdout only)
  *   bearlumen keys revoke --db PATH --key KEY                       (the key stops working within 1 s)
+ *   bearlumen prices MODEL [--provider P] [--at TIME] [--prices FILE] [--prices-data FILE] [--json]
+ *                                                     (exit 1 when the model is unpriced)
  *   bearlumen demo [...]
  * Only Node built-ins are imported statically, so a missing server dependency becomes a clear
  * "npm install …" message instead of a stack trace.
@@ -22,6 +24,7 @@ const USAGE = `Usage:
   bearlumen serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--db .bearlumen/bearlumen.db] [--prices-data FILE]
   bearlumen keys create --db PATH --tenant NAME
   bearlumen keys revoke --db PATH --key KEY
+  bearlumen prices MODEL [--provider P] [--at TIME] [--prices FILE] [--prices-data FILE] [--json]
   bearlumen demo
 
 Environment: BEARLUMEN_HOST, BEARLUMEN_PORT, BEARLUMEN_DB, BEARLUMEN_PRICES (price override file),
@@ -149,6 +152,42 @@ async function keys(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * `prices MODEL`: the price `serve` would apply to events for MODEL, with the same override and data
+ * files, per token kind with tiers and source; exit code 1 when it is unpriced.
+ */
+async function prices(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { provider: { type: 'string' }, at: { type: 'string' }, prices: { type: 'string' }, 'prices-data': { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const model = positionals[0];
+  if (model === undefined || model === '' || positionals.length > 1) throw new UsageError('prices needs exactly one MODEL, e.g. bearlumen prices gpt-4o-2024-08-06 --provider openai');
+  const atMs = values.at === undefined ? Date.now() : Date.parse(values.at);
+  if (Number.isNaN(atMs)) throw new UsageError(`--at must be an ISO 8601 date-time (got ${JSON.stringify(values.at)})`);
+  const server = await loadServer();
+  const pricer = server.Pricer.fromFile(values.prices ?? process.env['BEARLUMEN_PRICES'], values['prices-data'] ?? process.env['BEARLUMEN_PRICES_DATA']);
+  const found = pricer.lookup(model, values.provider, atMs);
+  if (!found.priced) process.exitCode = 1;
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+    return;
+  }
+  const who = `${found.model}${found.provider === null ? '' : ` (provider ${found.provider})`} at ${found.at}`;
+  if (!found.priced) {
+    process.stdout.write(`${who}: UNPRICED. Events for it would cost 0 and count as unpriced; add it to a --prices override file.\n`);
+    return;
+  }
+  const lines = [`${who}: priced as ${found.matchedProvider ?? '?'}/${found.matchedModel ?? '?'} (USD per million tokens)`];
+  for (const [kind, price] of Object.entries(found.prices)) {
+    const tiers = price.tiers.map((t) => `, ${t.usdPerMillion} above ${t.aboveInputTokens} input tokens`).join('');
+    lines.push(`  ${kind.padEnd(15)} ${String(price.usdPerMillion).padStart(8)}${tiers}   [${price.source}]`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -156,6 +195,8 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest);
     case 'keys':
       return keys(rest);
+    case 'prices':
+      return prices(rest);
     case 'demo': {
       const demo = await import('./demo');
       return demo.runDemo(rest);

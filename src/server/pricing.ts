@@ -15,6 +15,8 @@ import { INTEGER_METRIC_PREFIX } from '../protocol/limits';
 import type { TokenKind } from './store/store';
 import { parsePriceOverrides, type PriceOverride } from './price-overrides';
 import { loadPricesData } from './prices-data';
+import { lookupPrice } from './price-lookup';
+import type { PriceLookupResponse } from '../protocol/types';
 
 /** The cost of one event and where it came from. */
 export interface EventPrice {
@@ -96,6 +98,11 @@ export class Pricer {
     const source = pricesDataPath === undefined || pricesDataPath === '' ? undefined : loadPricesData(pricesDataPath);
     const overrides = path === undefined || path === '' ? [] : parsePriceOverrides(readFileSync(path, 'utf8'), path);
     return new Pricer(overrides, source);
+  }
+
+  /** Which prices an event for `model` / `provider` at `atMs` would get (`GET /v1/prices`, `bearlumen prices`). */
+  lookup(model: string, provider: string | undefined, atMs: number): PriceLookupResponse {
+    return lookupPrice(this.#overrides, this.#source, model, provider, atMs);
   }
 
   /** The price source label of events priced from genai-prices data. */
