@@ -52,8 +52,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Start the fake upstream. */
-export async function startFakeUpstream(): Promise<FakeUpstream> {
+/** Start the fake upstream. `defaultScenario` answers requests without an `x-fake-scenario` header (e.g. from examples/). */
+export async function startFakeUpstream(defaultScenario?: string): Promise<FakeUpstream> {
   const requests: UpstreamRequest[] = [];
   let finished = 0;
   let releaseGate: () => void = () => undefined;
@@ -62,7 +62,7 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
   const respond = async (req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> => {
     const body = raw === '' ? {} : (JSON.parse(raw) as Record<string, unknown>);
     requests.push({ path: req.url ?? '', headers: req.headers, body });
-    let scenario = header(req, 'x-fake-scenario');
+    let scenario = header(req, 'x-fake-scenario') ?? defaultScenario;
     if (scenario === undefined) {
       res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"no x-fake-scenario header"}}');
       return;
