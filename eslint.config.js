@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    // The boundary (DESIGN §1): SDK code never reaches into the server or its dependencies.
+    // The boundary (docs/design-decisions.md, "The SDK/server boundary"): SDK code never reaches into the server or its dependencies.
     files: ['src/**/*.ts'],
     ignores: ['src/server/**'],
     rules: {

@@ -42,7 +42,7 @@ const postgresProjects =
             // scenarios reopen a SQLite file by design and are not repeated.
             name: 'fault-postgres',
             include: ['test/fault/**/*.test.ts'],
-            exclude: ['test/fault/server-restart.test.ts', 'test/fault/outage-overflow.test.ts'],
+            exclude: ['test/fault/server-restart.test.ts', 'test/fault/outage-overflow.test.ts', 'test/fault/flush-keeps-alive.test.ts'],
             env: { BEARLUMEN_TEST_STORE: 'postgres' },
             testTimeout: 60_000,
             hookTimeout: 30_000,
@@ -51,7 +51,7 @@ const postgresProjects =
       ]
     : [];
 
-// One project per kind of test (STYLE.md "Tests"). Tests import the package name, aliased to src/,
+// One project per kind of test (docs/testing.md). Tests import the package name, aliased to src/,
 // so they use the SDK exactly as users do.
 export default defineConfig({
   test: {

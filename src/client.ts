@@ -66,10 +66,7 @@ export class BearLumen {
     this.#pipeline = createPipeline({ transport: this.#transport, logger, options: batching, handleExit });
     const context: ResourceContext = {
       request: (req, options) => this.#request(req, options),
-      pipeline: () => {
-        if (this.#shutdown !== undefined) throw new BearLumenClosedError();
-        return this.#pipeline;
-      },
+      pipeline: this.#pipeline,
       now: () => Date.now(),
     };
     this.endUsers = new EndUsers(context);
@@ -80,18 +77,24 @@ export class BearLumen {
   }
 
   /**
-   * Send every event buffered so far and wait until each is settled (delivered, duplicate or failed).
-   * @throws {BearLumenClosedError} after `shutdown()`.
+   * Send every event buffered so far and wait until each is settled (delivered, duplicate, failed or
+   * dropped). Once `shutdown()` has started, waits for the shutdown's drain instead and resolves (the
+   * shutdown report says what happened to each event): a SIGTERM handler racing the app's own flush
+   * never makes it reject. Never rejects.
    */
   async flush(): Promise<void> {
-    if (this.#shutdown !== undefined) throw new BearLumenClosedError();
+    if (this.#shutdown !== undefined) {
+      await this.#shutdown.catch(ignore);
+      return;
+    }
     await this.#pipeline.flush();
   }
 
   /**
    * Stop accepting work, deliver what is buffered within `timeoutMs`, close the connection pool and
    * report what happened to every event. Runs once: later calls return the same report, and every
-   * other method then rejects with BearLumenClosedError.
+   * other method except `flush()` (which waits for the drain and resolves) then rejects with
+   * BearLumenClosedError.
    * @throws {BearLumenValidationError} when `options.timeoutMs` is not an integer ≥ 0.
    */
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
@@ -152,6 +155,10 @@ export class BearLumen {
       idempotencyKey: options?.idempotencyKey,
     });
   }
+}
+
+function ignore(): void {
+  // flush() reports nothing itself: the shutdown's own caller sees its outcome.
 }
 
 function assertShutdownOptions(options: unknown): asserts options is ShutdownOptions | undefined {

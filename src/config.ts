@@ -3,12 +3,13 @@ import type { Dispatcher } from 'undici';
 import { createSdkLogger } from './internal/logger';
 import { assertInteger, assertKnownKeys, assertObject, fail, optionalBoolean } from './internal/validate';
 import { resolveBatchingOptions, type BatchingOptions, type ResolvedBatchingOptions } from './pipeline/options';
-import { API_KEY_PATTERN } from './protocol/limits';
 
 /** Options of `new BearLumen(config)`. Every option is validated at construction; unknown keys are rejected. */
 export interface BearLumenConfig {
   /**
-   * Your API key, `bl_live_…` or `bl_test_…`. Required: when absent, `process.env.BEARLUMEN_API_KEY` is used.
+   * Your API key (`bl_live_…` or `bl_test_…` from `bearlumen keys create`). Required: when absent,
+   * `process.env.BEARLUMEN_API_KEY` is used. Surrounding whitespace is trimmed; any other non-empty string
+   * without whitespace or control characters is accepted (an unknown key gets a 401 from the server).
    * Never logged and never part of an error message.
    */
   apiKey?: string;
@@ -67,14 +68,38 @@ export interface ResolvedConfig {
 const CONFIG_KEYS: ReadonlySet<string> = new Set(['apiKey', 'baseUrl', 'timeout', 'maxRetries', 'logger', 'dispatcher', 'batching', 'handleExit']);
 const LOGGER_METHODS = ['child', 'trace', 'debug', 'info', 'warn', 'error'] as const;
 
+/** Whitespace or a control character (C0, DEL, C1), or anything an HTTP header cannot carry (above U+00FF). */
+const KEY_FORBIDDEN = /[\s\p{Cc}]|[^\p{ASCII}\u00a0-\u00ff]/u;
+
+/**
+ * The key as sent: surrounding whitespace trimmed (a key read from a secret file often ends in a newline),
+ * then any non-empty string without inner whitespace or control characters. No format rule beyond that:
+ * the server answers 401 for a key it does not know, and a future key format must not break deployed SDKs.
+ * The received value is never quoted in an error: it may be a real key with a typo.
+ */
 function resolveApiKey(value: unknown, env: NodeJS.ProcessEnv): string {
-  const key = value ?? env[DEFAULTS.apiKeyEnv];
-  const source = value === undefined ? DEFAULTS.apiKeyEnv : 'apiKey';
-  if (key === undefined || key === '') fail('apiKey', `is required: pass apiKey or set ${DEFAULTS.apiKeyEnv}`);
-  // The received value is deliberately not quoted: it may be a real key with a typo.
-  if (typeof key !== 'string') fail(source, `must be a string (got ${typeof key})`);
-  if (!API_KEY_PATTERN.test(key)) {
-    fail(source, `must look like bl_live_… or bl_test_… followed by at least 16 of [A-Za-z0-9_-] (got a ${key.length}-character string)`);
+  const envName = DEFAULTS.apiKeyEnv;
+  const fromEnv = env[envName];
+  if (value === undefined || value === null) {
+    if (fromEnv === undefined || fromEnv.trim() === '') {
+      fail('apiKey', `is required: pass apiKey or set ${envName}${fromEnv === undefined ? '' : ` (${envName} is set but empty)`}`);
+    }
+    return checkKey(fromEnv.trim(), envName);
+  }
+  if (typeof value !== 'string') fail('apiKey', `must be a string (got ${typeof value})`);
+  const key = value.trim();
+  if (key === '') {
+    const ignored = fromEnv !== undefined && fromEnv.trim() !== '' ? `; ${envName} is set but not used, because an explicit apiKey wins (leave apiKey out to use it)` : `, and ${envName} is not set either`;
+    fail('apiKey', `is ${value === '' ? 'an empty string' : 'only whitespace'}: pass the key itself${ignored}`);
+  }
+  return checkKey(key, 'apiKey');
+}
+
+function checkKey(key: string, source: string): string {
+  const bad = KEY_FORBIDDEN.exec(key);
+  if (bad !== null) {
+    const what = /\s/.test(bad[0]) ? 'whitespace' : bad[0] <= '\u009f' ? 'a control character' : 'a character above U+00FF';
+    fail(source, `must not contain whitespace, control characters or characters above U+00FF inside the key (found ${what} at position ${bad.index} of a ${key.length}-character key, after trimming)`);
   }
   return key;
 }

@@ -130,6 +130,18 @@ export class BearLumenBufferFullError extends BearLumenError {
   }
 }
 
+/**
+ * Your own `options.signal` aborted the call (also while it waited between attempts). Not a
+ * BearLumenConnectionError: a retry loop that retries connection failures must not retry a cancel
+ * the app asked for. `cause` is the signal's reason.
+ */
+export class BearLumenUserAbortError extends BearLumenError {
+  override readonly name = 'BearLumenUserAbortError';
+  constructor(message = 'Request aborted by its signal', options?: { cause?: unknown }) {
+    super(message, 'aborted', options);
+  }
+}
+
 /** A call after `shutdown()`, or an event abandoned because shutdown's deadline passed. */
 export class BearLumenClosedError extends BearLumenError {
   override readonly name = 'BearLumenClosedError';

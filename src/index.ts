@@ -28,6 +28,7 @@ export {
   BearLumenRateLimitError,
   BearLumenServerError,
   BearLumenTimeoutError,
+  BearLumenUserAbortError,
   BearLumenValidationError,
 } from './errors';
 export { MAX_BATCH_SIZE, MAX_METADATA_BYTES } from './protocol/limits';

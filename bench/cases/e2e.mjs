@@ -58,5 +58,6 @@ emit({
   gzipRequests: stats.gzipRequests,
   wireBytesPerEvent: stats.wireBytes / Math.max(1, stats.events),
   droppedAtRecord: statsBefore?.dropped ?? null,
+  batchFill: client.batchFill?.() ?? null,
   report: report ? { ...report, unsent: report.unsent?.length ?? 0 } : null,
 });

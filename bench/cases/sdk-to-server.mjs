@@ -29,4 +29,5 @@ emit({
   stored,
   complete: report.delivered === n && stored === n && report.duplicates === 0,
   report: { ...report, unsent: report.unsent.length },
+  batchFill: client.batchFill?.() ?? null,
 });

@@ -4,7 +4,7 @@ import process from 'node:process';
 import { setImmediate as tick } from 'node:timers/promises';
 
 // A rejection nobody handled would end the process (Node >= 15); count it instead, and report it,
-// because a fire-and-forget `record()` must never cause one (DESIGN §2).
+// because a fire-and-forget `record()` must never cause one (docs/pipeline.md).
 let unhandled = 0;
 let firstUnhandled = null;
 process.on('unhandledRejection', (reason) => {

@@ -62,6 +62,9 @@ export function buildPlan({ quick }) {
       timeoutMs: 120_000,
     });
   }
+  // Figure 7: awaited record() one at a time on an idle client against our server (adaptive sending).
+  // Left out of --quick: it forks a server of its own (~10 s on a busy machine) and proves no completeness.
+  if (!quick) plan.push({ id: 'awaited:ours:default', figure: 'awaited', script: 'awaited-record.mjs', args: { n: 200 }, timeoutMs: 120_000 });
   plan.push({ id: 'ceiling:encode', figure: 'ceiling-encode', script: 'ceiling-encode.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'ceiling:post', figure: 'ceiling-post', script: 'ceiling-post.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'server:ingest', figure: 'ingest', script: 'server-ingest.mjs', args: { n: S }, timeoutMs: 120_000 });

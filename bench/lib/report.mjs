@@ -159,6 +159,24 @@ export function renderReport({ results, meta }) {
     pass: verdict([srvT], () => srvT >= 60_000 && allComplete('server:e2e:burst')),
   });
 
+  push({
+    figure: `(6b) batch fill: share of acknowledged batches at maxBatchSize (1000), burst of ${fmt(S, 0)} to our server / of ${fmt(N, 0)} to the sink (ours default)`,
+    cells: only(`${cell(get('server:e2e:burst', (r) => r.batchFill?.fullShare), 100, 1)}% / ${cell(get('burst:ours:default', (r) => r.batchFill?.fullShare), 100, 1)}%`),
+    ceiling: '—',
+    ratio: '—',
+    target: '≥ 95%',
+    pass: verdict([med('server:e2e:burst', (r) => r.batchFill?.fullShare)], () => med('server:e2e:burst', (r) => r.batchFill?.fullShare) >= 0.95),
+  });
+  const awaited = med('awaited:ours:default', 'medianMs');
+  push({
+    figure: '(7) awaited record() one at a time on an idle client → our server, ms per call (median of the calls)',
+    cells: only(cell(get('awaited:ours:default', 'medianMs'), 1, 2)),
+    ceiling: '—',
+    ratio: `p90 ${fmt(med('awaited:ours:default', 'p90Ms'), 2)} ms; 5 in a row ${fmt(med('awaited:ours:default', 'fiveInARowMs'), 1)} ms`,
+    target: '≤ 10 ms',
+    pass: verdict([awaited], () => awaited <= 10),
+  });
+
   // Ceilings
   push({
     figure: '(C1) ceiling: JSON.stringify of 1000-event batches, events/s',

@@ -68,7 +68,13 @@ export async function createSdk(sdk, url, batching, apiKey = API_KEY) {
     // BENCH_SDK_ENTRY lets a patched build be measured side by side (e.g. a proposed fix in a scratch copy).
     const { BearLumen } = await import(process.env.BENCH_SDK_ENTRY || ROOT + 'dist/index.js');
     const client = new BearLumen({ apiKey, baseUrl: url, batching, handleExit: false });
+    // Sizes of the acknowledged batches, for the batch-fill figure (adaptive sending must keep a burst in full batches).
+    const batchSizes = [];
+    client.on('flush', (flush) => batchSizes.push(flush.count ?? flush.events));
+    const fullSize = batching.maxBatchSize ?? 1000;
     return {
+      /** { batches, fullShare }: how many batches were acknowledged, and the share of them at maxBatchSize. */
+      batchFill: () => ({ batches: batchSizes.length, fullShare: batchSizes.filter((size) => size === fullSize).length / Math.max(1, batchSizes.length) }),
       record(i) {
         const m = MODELS[i & 3];
         return client.usage.record({

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
  * A generator of event idempotency keys that sort by creation time: `<time36>-<client prefix>-<counter36>`.
  * Unique because the prefix is 48 random bits per generator and the counter never repeats within it;
  * time-ordered because a unique index then grows by appends instead of scattered page splits
- * (DESIGN §2: ~112k vs ~34k events/s ingest). Cheaper than one `randomUUID()` per event.
+ * (docs/design-decisions.md, "Idempotency keys": ~112k vs ~34k events/s ingest). Cheaper than one `randomUUID()` per event.
  */
 export function createEventKeyGenerator(now: () => number = Date.now): () => string {
   const prefix = randomBytes(6).toString('hex');

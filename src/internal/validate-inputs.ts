@@ -2,7 +2,6 @@
 import { MAX_LIST_LIMIT, MAX_NAME_LENGTH, NAME_PATTERN } from '../protocol/limits';
 import {
   assertDateOrDateTime,
-  assertDateTime,
   assertInteger,
   assertKnownKeys,
   assertObject,
@@ -67,6 +66,11 @@ const SUB_CREATE = keys('userId', 'pricingPlanId', 'currentPeriodStart', 'curren
 const SUB_UPDATE = keys('pricingPlanId', 'currentPeriodStart', 'currentPeriodEnd', 'stripeSubscriptionId', 'metadata');
 const SUB_LIST = keys('userId', 'status', 'limit', 'offset');
 
+/** A period bound: an ISO 8601 date (00:00 UTC that day, for start and end alike) or an RFC 3339 date-time. */
+function assertPeriodBound(value: unknown, field: string): number {
+  return assertDateOrDateTime(value, field, 'start');
+}
+
 function periodOrder(start: number | undefined, end: number | undefined): void {
   if (start !== undefined && end !== undefined && end <= start) fail('data.currentPeriodEnd', 'must be after currentPeriodStart');
 }
@@ -77,8 +81,8 @@ export function assertSubscriptionCreateInput(input: unknown): void {
   assertKnownKeys(input, SUB_CREATE, 'data');
   assertString(input['userId'], 'data.userId');
   assertString(input['pricingPlanId'], 'data.pricingPlanId');
-  const start = assertDateTime(input['currentPeriodStart'], 'data.currentPeriodStart');
-  const end = assertDateTime(input['currentPeriodEnd'], 'data.currentPeriodEnd');
+  const start = assertPeriodBound(input['currentPeriodStart'], 'data.currentPeriodStart');
+  const end = assertPeriodBound(input['currentPeriodEnd'], 'data.currentPeriodEnd');
   periodOrder(start, end);
   optionalString(input['stripeSubscriptionId'], 'data.stripeSubscriptionId');
   optionalMetadata(input['metadata'], 'data.metadata');
@@ -89,8 +93,8 @@ export function assertSubscriptionUpdateInput(input: unknown): void {
   assertObject(input, 'data');
   assertKnownKeys(input, SUB_UPDATE, 'data');
   optionalString(input['pricingPlanId'], 'data.pricingPlanId');
-  const start = input['currentPeriodStart'] === undefined ? undefined : assertDateTime(input['currentPeriodStart'], 'data.currentPeriodStart');
-  const end = input['currentPeriodEnd'] === undefined ? undefined : assertDateTime(input['currentPeriodEnd'], 'data.currentPeriodEnd');
+  const start = input['currentPeriodStart'] === undefined ? undefined : assertPeriodBound(input['currentPeriodStart'], 'data.currentPeriodStart');
+  const end = input['currentPeriodEnd'] === undefined ? undefined : assertPeriodBound(input['currentPeriodEnd'], 'data.currentPeriodEnd');
   periodOrder(start, end);
   nullableString(input['stripeSubscriptionId'], 'data.stripeSubscriptionId');
   optionalMetadata(input['metadata'], 'data.metadata');

@@ -1,7 +1,4 @@
-import { backoffMs, type BackoffOptions } from '../transport/retry-policy';
-
-/** Longest `Retry-After` honoured, ms: a larger value is clamped so a batch is not parked for hours. */
-export const MAX_RETRY_AFTER_MS = 120_000;
+import { backoffMs, MAX_RETRY_AFTER_MS, type BackoffOptions } from '../transport/retry-policy';
 
 /** What `pass()` granted: the right to send, either as a normal sender or as the one probe. */
 export interface GatePass {
@@ -10,6 +7,12 @@ export interface GatePass {
 }
 
 export interface BackoffGateOptions extends BackoffOptions {
+  /**
+   * Longest wait before the next probe, ms, however long the outage has lasted (a server's longer
+   * `Retry-After` still wins). A probe costs one request, so delivery resumes within this long of the
+   * server's return while the bulk of the batches keeps waiting behind it. @default maxMs
+   */
+  probeMaxMs?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -25,6 +28,7 @@ export interface BackoffGateOptions extends BackoffOptions {
  */
 export class BackoffGate {
   readonly #backoff: BackoffOptions;
+  readonly #probeMaxMs: number;
   readonly #now: () => number;
   readonly #random: () => number;
   #failures = 0;
@@ -34,8 +38,9 @@ export class BackoffGate {
   #waiters = new Set<() => void>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor({ now = Date.now, random = Math.random, ...backoff }: BackoffGateOptions) {
+  constructor({ now = Date.now, random = Math.random, probeMaxMs, ...backoff }: BackoffGateOptions) {
     this.#backoff = backoff;
+    this.#probeMaxMs = probeMaxMs ?? backoff.maxMs;
     this.#now = now;
     this.#random = random;
   }
@@ -81,7 +86,8 @@ export class BackoffGate {
    * A retryable failure. Opens the gate (or, for the probe, re-opens it with the next backoff step).
    * A failure of a request sent before the gate opened only moves the reopening time to honour its
    * `Retry-After`: one outage is one backoff step, however many batches were in flight.
-   * @param retryAfterMs the server's `Retry-After`, used as a floor (clamped to MAX_RETRY_AFTER_MS).
+   * @param retryAfterMs the server's `Retry-After`, used as a floor (clamped to MAX_RETRY_AFTER_MS: no
+   * wait is longer, docs/errors.md "Retry-After").
    * @returns the delay before the next probe, ms.
    */
   fail(pass: GatePass, retryAfterMs?: number): number {
@@ -91,7 +97,7 @@ export class BackoffGate {
       this.#failures += 1;
       this.#isOpen = true;
       this.#isProbing = false;
-      this.#openUntil = now + Math.max(floor, backoffMs(this.#failures, this.#backoff, this.#random));
+      this.#openUntil = now + Math.max(floor, Math.min(this.#probeMaxMs, backoffMs(this.#failures, this.#backoff, this.#random)));
     } else {
       this.#openUntil = Math.max(this.#openUntil, now + floor);
     }

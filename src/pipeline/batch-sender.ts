@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { BearLumenApiError, BearLumenConnectionError, BearLumenError, BearLumenInvalidRequestError } from '../errors';
 import type { ErrorDetail, UsageBatchResponse } from '../protocol/types';
 import { ROUTES } from '../protocol/routes';
-import { isRetryableStatus } from '../transport/retry-policy';
+import { isRetryableStatus, retryVerdictOf } from '../transport/retry-policy';
 import type { Transport } from '../transport/types';
 import type { BackoffGate, GatePass } from './backoff-gate';
 import { describe, type Ledger } from './ledger';
@@ -33,11 +33,12 @@ type Outcome =
 
 /**
  * Delivers one batch until every event in it is settled, or the signal aborts (the caller then settles
- * what is left). Never rejects. The rules (DESIGN §2 "Outcomes"):
+ * what is left). Never rejects. The rules (docs/design-decisions.md, "Batch outcomes"):
  * - retryable failures (connection, 408, 409, 429, 5xx, a 2xx without a result per event) are retried with the same events and keys behind
  *   the shared BackoffGate, for up to `maxRetryDurationMs` after the first failure;
  * - `batch_validation_failed` / `idempotency_key_reused` with per-index `details` fail exactly those
- *   events and resend the rest (same keys); a 413 bisects the batch, a single event still too large fails;
+ *   events and resend the rest (same keys); a 413 bisects the batch (and later batches are cut at the
+ *   size that fit), a single event still too large fails;
  * - any other refusal (401, 400, …) fails every event of the batch with that error.
  */
 export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent[], signal: AbortSignal) => Promise<void> {
@@ -114,7 +115,7 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
     const fields = { ...describe(error), requestId: error instanceof BearLumenApiError ? error.requestId : undefined, events };
     if (!willRetry) logger.warn(fields, `${events} usage events failed`);
     else logger.debug(fields, 'usage batch attempt failed; retrying');
-    if (error instanceof BearLumenError) observers.emit('error', { error, events, willRetry });
+    if (error instanceof BearLumenError) observers.emit('error', { error, count: events, willRetry });
   }
 
   function settle(entries: PendingEvent[], response: UsageBatchResponse, attempts: number, startedAt: number): void {
@@ -133,11 +134,19 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
     }
     ledger.batches += 1;
     if (observers.has('flush')) {
-      observers.emit('flush', { events: entries.length, recorded, duplicates: entries.length - recorded, attempts, durationMs: now() - startedAt });
+      observers.emit('flush', { count: entries.length, recorded, duplicates: entries.length - recorded, attempts, durationMs: now() - startedAt });
     }
   }
 
+  // The most events a batch held when the server (or a proxy in front of it) last accepted a split
+  // after a 413: later batches are cut at it, so a small body limit costs one split, not one per batch.
+  let fitSize = Number.POSITIVE_INFINITY;
+
   return async function deliver(entries: PendingEvent[], signal: AbortSignal): Promise<void> {
+    if (entries.length > fitSize) {
+      for (let start = 0; start < entries.length && !signal.aborted; start += fitSize) await deliver(entries.slice(start, start + fitSize), signal);
+      return;
+    }
     let batch = entries;
     while (batch.length > 0 && !signal.aborted) {
       const startedAt = now();
@@ -151,7 +160,10 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
       const error = outcome.error;
       if (error instanceof BearLumenApiError && error.status === 413 && batch.length > 1) {
         const middle = Math.ceil(batch.length / 2);
-        logger.debug({ events: batch.length }, 'usage batch too large (413); splitting it in two');
+        if (middle < fitSize) {
+          fitSize = middle;
+          logger.info({ events: batch.length, fitSize }, 'usage batch too large (413): splitting it, and cutting later batches at this size');
+        }
         await deliver(batch.slice(0, middle), signal);
         await deliver(batch.slice(middle), signal);
         return;
@@ -174,11 +186,11 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
   };
 }
 
-/** Retryable per the shared policy: no response at all, or 408/409/429/5xx. */
+/** Retryable per the shared policy: no response at all, or the server's `x-should-retry`, else 408/409/429/5xx. */
 function isRetryable(error: unknown): error is BearLumenError {
   // An unreadable 2xx (transport or shape check): resending the same keys is safe and gets the real answer.
   if (error instanceof BearLumenError && error.code === 'invalid_response') return true;
-  if (error instanceof BearLumenApiError) return isRetryableStatus(error.status);
+  if (error instanceof BearLumenApiError) return retryVerdictOf(error) ?? isRetryableStatus(error.status);
   return error instanceof BearLumenConnectionError;
 }
 

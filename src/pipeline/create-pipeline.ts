@@ -4,13 +4,16 @@ import { BearLumenBufferFullError, BearLumenClosedError } from '../errors';
 import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
 import type { Transport } from '../transport/types';
 import { BackoffGate } from './backoff-gate';
+import { BlockedRecords } from './blocked-records';
 import { createBatchSender } from './batch-sender';
+import { holdProcessOpen, settlesWithin } from './deadline';
 import { createEventStamper, estimateEventBytes } from './event-stamp';
 import { registerExitHook, type ExitParticipant, type ExitTrigger } from './exit-hook';
 import { describe, Ledger } from './ledger';
 import { Observers } from './observers';
 import type { ResolvedBatchingOptions } from './options';
 import { PendingEvent } from './pending-event';
+import { SendScheduler } from './send-scheduler';
 import type { Pipeline, PipelineEventMap, PipelineStats, ShutdownReport } from './types';
 
 export interface PipelineDeps {
@@ -30,28 +33,25 @@ interface Batch {
   done: Promise<void>;
 }
 
-/** A `record()` waiting for room under `overflow: 'block'`. */
-interface BlockedRecord {
-  readonly entry: PendingEvent;
-  readonly admitted: () => void;
-  readonly refused: (error: Error) => void;
-}
+/** How long shutdown waits, after its deadline, for aborted sends to unwind (they are accounted for already). */
+const SHUTDOWN_GRACE_MS = 50;
 
 function ignoreRejection(): void {
   // Marks a promise handled: a fire-and-forget caller causes no unhandled rejection; the loss is counted
   // and logged by the ledger, and awaiting callers still see the error.
 }
 
-function handledRejection<T>(error: Error): Promise<T> {
+function handledRejection<T>(error: unknown): Promise<T> {
   const promise = Promise.reject<T>(error);
   promise.catch(ignoreRejection);
   return promise;
 }
 
 /**
- * The batching pipeline behind `usage.record()` (DESIGN §2, docs/pipeline.md): a bounded buffer cut
- * into batches on size, bytes, one unref'd timer, `flush()` and `shutdown()`; batches sent through a
- * bounded p-queue by the batch sender (retries behind one shared backoff); every event accounted for.
+ * The batching pipeline behind `usage.record()` (docs/pipeline.md): a bounded buffer cut into batches
+ * on size, bytes, adaptive sending (send-scheduler.ts), `flush()` and `shutdown()`; batches sent
+ * through a bounded p-queue by the batch sender (retries behind one shared backoff); every event
+ * accounted for; `shutdown()` and the exit drain bounded by their deadlines (deadline.ts).
  */
 export function createPipeline(deps: PipelineDeps): Pipeline {
   return new BatchingPipeline(deps);
@@ -61,6 +61,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   readonly #options: ResolvedBatchingOptions;
   readonly #transport: Transport;
   readonly #logger: Logger;
+  readonly #now: () => number;
   readonly #observers: Observers;
   readonly #ledger: Ledger;
   readonly #gate: BackoffGate;
@@ -69,36 +70,40 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   readonly #stamp: (event: UsageEventInput) => void;
   readonly #abort = new AbortController();
   readonly #batches = new Set<Batch>();
-  readonly #blocked: BlockedRecord[] = [];
+  readonly #blocked: BlockedRecords;
   #buffer: PendingEvent[] = [];
   #bufferBytes = 0;
   #queuedEvents = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #queuedBatches = 0;
+  readonly #scheduler: SendScheduler;
   #isClosed = false;
   /** Reused for every refused record(): a stack trace per refusal cost ~5 µs, exactly when the app is under pressure (bench/). */
   #bufferFullError: BearLumenBufferFullError | undefined;
   #shutdown: Promise<ShutdownReport> | undefined;
   #unregisterExit: (() => void) | undefined;
-  /**
-   * Without the exit hook nothing drains the buffer when the loop empties, so the flush timer stays
-   * ref'd while events wait: an awaited `record()` then settles instead of the process ending with the
-   * promise pending (exit code 13). It is armed only while the buffer holds events, so an idle client
-   * still never keeps the process alive, and it waits at most `flushIntervalMs`.
-   */
-  readonly #isTimerRefd: boolean;
-
   constructor({ transport, logger, options, handleExit, now = Date.now, random = Math.random }: PipelineDeps) {
     this.#options = options;
     this.#transport = transport;
     this.#logger = logger;
+    this.#now = now;
     this.#observers = new Observers(logger);
     this.#ledger = new Ledger(logger, this.#observers, () => this.#admitBlocked());
-    this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, now, random });
+    this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, probeMaxMs: options.probeMaxMs, now, random });
     this.#queue = new PQueue({ concurrency: options.concurrency });
     const { maxRetryDurationMs } = options;
     this.#deliver = createBatchSender({ transport, gate: this.#gate, ledger: this.#ledger, observers: this.#observers, logger, maxRetryDurationMs, now });
     this.#stamp = createEventStamper(now);
-    this.#isTimerRefd = !handleExit;
+    this.#blocked = new BlockedRecords({ timeoutMs: options.blockTimeoutMs, max: options.maxBlockedRecords, now, onTimeout: () => this.#ledger.refuse('buffer_full') });
+    // Without the exit hook nothing drains the buffer when the loop empties, so the interval timer stays
+    // ref'd while events wait: an awaited record() then settles instead of the process ending with the
+    // promise pending (exit code 13). It is armed only while the buffer holds events.
+    this.#scheduler = new SendScheduler({
+      flushIntervalMs: options.flushIntervalMs,
+      keepAlive: !handleExit,
+      isIdle: () => this.#batches.size === 0,
+      hasBuffered: () => this.#buffer.length > 0,
+      cut: () => this.#cut(),
+    });
     if (handleExit) this.#unregisterExit = registerExitHook(this);
   }
 
@@ -109,27 +114,49 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     }
     this.#stamp(event);
     const bytes = estimateEventBytes(event);
-    if (this.#blocked.length === 0 && this.#hasRoom(bytes)) {
+    if (this.#blocked.size === 0 && this.#hasRoom(bytes)) {
       const entry = new PendingEvent(event, bytes);
       this.#admit(entry);
       return entry.promise;
     }
-    if (this.#options.overflow === 'reject') {
+    return this.#overflow(event, bytes);
+  }
+
+  /** record() found no room (or others already waiting): refuse, or wait under `overflow: 'block'`. */
+  #overflow(event: UsageEventInput, bytes: number): Promise<UsageRecordResponse> {
+    const { maxBufferedBytes, overflow } = this.#options;
+    if (bytes > maxBufferedBytes) {
+      // Would never fit, even in an empty buffer: waiting could not help.
       this.#ledger.refuse('buffer_full');
+      return handledRejection(new BearLumenBufferFullError(`The event alone is larger than maxBufferedBytes (about ${bytes} bytes > ${maxBufferedBytes}); it was not buffered`));
+    }
+    if (overflow === 'reject' || this.#blocked.isFull) {
+      this.#ledger.refuse('buffer_full');
+      if (overflow === 'block') return handledRejection(new BearLumenBufferFullError(`The event buffer is full and maxBlockedRecords (${this.#options.maxBlockedRecords}) records already wait for room`));
       return handledRejection((this.#bufferFullError ??= new BearLumenBufferFullError()));
     }
+    if (this.#blocked.size === 0) this.#logger.warn({ unacked: this.#ledger.unacked }, "event buffer full: record() waits for room (overflow: 'block')");
     const entry = new PendingEvent(event, bytes);
-    const result = new Promise<void>((admitted, refused) => {
-      if (this.#blocked.length === 0) this.#logger.warn({ unacked: this.#ledger.unacked }, "event buffer full: record() waits for room (overflow: 'block')");
-      this.#blocked.push({ entry, admitted, refused });
-    }).then(() => entry.promise);
+    const result = this.#blocked.wait(entry).then(() => entry.promise);
     result.catch(ignoreRejection);
     return result;
   }
 
+  refuse(error: unknown): Promise<never> {
+    this.#ledger.refuseInvalid(error);
+    return handledRejection(error);
+  }
+
   async flush(): Promise<void> {
-    if (this.#buffer.length > 0) this.#cut();
-    await Promise.all([...this.#batches].map((batch) => batch.done));
+    // Someone awaits this flush: keep the process alive until it settles, within the retry budget,
+    // or the loop would empty during an outage (the SDK's own timers are unref'd), `beforeExit` would
+    // fire and the exit hook's short deadline would drop what the caller is waiting for.
+    const letGo = holdProcessOpen(this.#options.maxRetryDurationMs + this.#options.retryMaxMs);
+    try {
+      await this.#settleBuffered();
+    } finally {
+      letGo();
+    }
   }
 
   shutdown(options: { timeoutMs?: number } = {}): Promise<ShutdownReport> {
@@ -140,9 +167,12 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   stats(): PipelineStats {
     const ledger = this.#ledger;
     const buffered = this.#buffer.length + this.#queuedEvents;
+    const inFlightEvents = ledger.unacked - buffered;
     return {
       buffered,
-      inFlight: ledger.unacked - buffered,
+      inFlight: inFlightEvents,
+      inFlightEvents,
+      inFlightBatches: this.#batches.size - this.#queuedBatches,
       bufferedBytes: ledger.unackedBytes,
       delivered: ledger.delivered,
       duplicates: ledger.duplicates,
@@ -169,7 +199,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       await this.#shutdown;
       return;
     }
-    const isDrained = await this.#within(this.#options.exitTimeoutMs, this.flush());
+    const isDrained = await settlesWithin(this.#options.exitTimeoutMs, this.#settleBuffered());
     if (isDrained) return;
     if (trigger === 'beforeExit') {
       // The loop has no other work left: give up now, or beforeExit would fire again and again.
@@ -179,10 +209,15 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     }
   }
 
+  /** Cuts the buffer and waits until every batch (this one and those before) has settled. */
+  async #settleBuffered(): Promise<void> {
+    if (this.#buffer.length > 0) this.#cut();
+    await Promise.all([...this.#batches].map((batch) => batch.done));
+  }
+
   #hasRoom(bytes: number): boolean {
     const { unacked, unackedBytes } = this.#ledger;
-    // An event larger than the whole byte bound still gets in when nothing else is held.
-    return unacked < this.#options.maxBufferedEvents && (unackedBytes + bytes <= this.#options.maxBufferedBytes || unacked === 0);
+    return unacked < this.#options.maxBufferedEvents && unackedBytes + bytes <= this.#options.maxBufferedBytes;
   }
 
   #admit(entry: PendingEvent): void {
@@ -195,29 +230,16 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     this.#buffer.push(entry);
     this.#bufferBytes += entry.bytes;
     if (this.#buffer.length >= this.#options.maxBatchSize) this.#cut();
-    else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        if (this.#buffer.length > 0) this.#cut();
-      }, this.#options.flushIntervalMs);
-      if (!this.#isTimerRefd) this.#timer.unref();
-    }
+    else this.#scheduler.buffered();
   }
 
   #admitBlocked(): void {
-    while (this.#blocked.length > 0) {
-      const next = this.#blocked[0] as BlockedRecord;
-      if (!this.#hasRoom(next.entry.bytes)) return;
-      this.#blocked.shift();
-      this.#admit(next.entry);
-      next.admitted();
-    }
+    if (this.#blocked.size > 0) this.#blocked.admitWhile((entry) => this.#hasRoom(entry.bytes), (entry) => this.#admit(entry));
   }
 
   /** Moves the whole buffer into one batch (the buffer never holds more than one batch's worth). */
   #cut(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#scheduler.cancel();
     const entries = this.#buffer;
     this.#buffer = [];
     this.#bufferBytes = 0;
@@ -227,11 +249,13 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #enqueue(entries: PendingEvent[]): void {
     const batch: Batch = { entries, done: Promise.resolve() };
     this.#queuedEvents += entries.length;
+    this.#queuedBatches += 1;
     this.#batches.add(batch);
     const signal = this.#abort.signal;
     batch.done = this.#queue
       .add(async () => {
         this.#queuedEvents -= entries.length;
+        this.#queuedBatches -= 1;
         await this.#deliver(entries, signal);
       })
       .catch((error: unknown) => {
@@ -241,29 +265,16 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       })
       .finally(() => {
         this.#batches.delete(batch);
+        if (this.#batches.size === 0) this.#scheduler.onIdle();
       });
   }
 
-  /** Resolves true if `work` ends within `timeoutMs`. The timer is ref'd: a deadline we wait on keeps the process alive. */
-  async #within(timeoutMs: number, work: Promise<void>): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([work.then(() => true), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   async #runShutdown(timeoutMs: number): Promise<ShutdownReport> {
+    const deadline = this.#now() + timeoutMs;
     this.#isClosed = true;
-    for (const blocked of this.#blocked.splice(0)) {
-      this.#ledger.refuse('closed');
-      blocked.refused(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
-    }
-    const isDrained = await this.#within(timeoutMs, this.flush());
+    const refused = this.#blocked.refuseAll(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
+    for (let i = 0; i < refused; i++) this.#ledger.refuse('closed');
+    const isDrained = await settlesWithin(timeoutMs, this.#settleBuffered());
     let unsent: UsageEventInput[] = [];
     if (!isDrained) {
       const last = this.#ledger.lastError;
@@ -271,15 +282,17 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       this.#abort.abort(error);
       const leftovers = [...this.#batches].flatMap((batch) => batch.entries).filter((entry) => !entry.isSettled);
       unsent = this.#ledger.abandon(leftovers, 'shutdown_timeout', error).map((entry) => entry.event);
-      // Aborted requests and gate waits end promptly; bounded anyway so shutdown always returns.
-      await this.#within(1000, Promise.all([...this.#batches].map((batch) => batch.done)).then(() => undefined));
     }
     this.#unregisterExit?.();
-    try {
-      await this.#transport.close();
-    } catch (error) {
+    // The rest of the deadline bounds the other requests in flight (endUsers.list(), …) too: after it
+    // the transport aborts them and destroys its pool instead of waiting (docs/pipeline.md "Deadlines").
+    const closing = this.#transport.close({ timeoutMs: Math.max(0, deadline - this.#now()) }).catch((error: unknown) => {
       this.#logger.warn({ err: describe(error) }, 'closing the transport failed');
-    }
+    });
+    // Aborted sends end within a turn or two; their events are already accounted for, so this wait is
+    // short and bounded: shutdown returns within its deadline plus SHUTDOWN_GRACE_MS.
+    if (!isDrained) await settlesWithin(SHUTDOWN_GRACE_MS, Promise.all([...this.#batches].map((batch) => batch.done)));
+    await closing;
     const ledger = this.#ledger;
     return {
       delivered: ledger.delivered,

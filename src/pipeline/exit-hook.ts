@@ -1,5 +1,5 @@
 /**
- * The exit hook (DESIGN §2, `handleExit`): one shared set of process listeners for every client, so
+ * The exit hook (`handleExit`; docs/design-decisions.md, "Exit hook"): one shared set of process listeners for every client, so
  * that on `beforeExit`, SIGTERM and SIGINT each client drains within its deadline, and then the process
  * ends exactly as it would have without the SDK.
  *

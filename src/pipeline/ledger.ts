@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
-import { BearLumenError } from '../errors';
+import { BearLumenError, BearLumenValidationError } from '../errors';
 import type { UsageRecordResponse } from '../protocol/types';
 import type { Observers } from './observers';
 import type { PendingEvent } from './pending-event';
 import type { DropReason, PipelineStats } from './types';
+
+/** Most distinct invalid-input rules logged per client (field names can vary with the caller's data). */
+const MAX_LOGGED_RULES = 100;
 
 /**
  * Where every accepted event ends up, counted once: delivered, duplicate, failed (the server refused it)
@@ -22,6 +25,8 @@ export class Ledger {
   readonly droppedByReason: Partial<Record<DropReason, number>> = {};
   lastError: PipelineStats['lastError'] = null;
   #overflowEpisode = 0;
+  /** `field rule` of each kind of invalid input already logged: the first of each is logged, later ones only counted. */
+  readonly #loggedRules = new Set<string>();
   readonly #logger: Logger;
   readonly #observers: Observers;
   readonly #onRoom: () => void;
@@ -73,6 +78,22 @@ export class Ledger {
     this.#logger.warn({ reason, count: abandoned.length, err: describe(error) }, `dropped ${abandoned.length} usage events (${reason})`);
     this.#observers.emit('drop', { reason, count: abandoned.length, events: abandoned.map((entry) => entry.event) });
     return abandoned;
+  }
+
+  /**
+   * `record()` could not take its input (`invalid`): counted, emitted, and the first occurrence of each
+   * rule logged at warn with the field and rule only (never the event: it may carry anything).
+   */
+  refuseInvalid(error: unknown): void {
+    this.#count('invalid', 1);
+    const isValidation = error instanceof BearLumenValidationError;
+    const rule = isValidation ? `${error.field} ${error.rule}` : describe(error).code;
+    if (this.#loggedRules.size < MAX_LOGGED_RULES && !this.#loggedRules.has(rule)) {
+      this.#loggedRules.add(rule);
+      const fields = isValidation ? { field: error.field, rule: error.rule } : { code: rule };
+      this.#logger.warn(fields, 'usage.record() refused an invalid event (counted as dropped: invalid; each rule is logged once)');
+    }
+    this.#observers.emit('drop', { reason: 'invalid', count: 1, events: [] });
   }
 
   /** `record()` refused an event it never accepted (`buffer_full`, `closed`). Logged once per overflow episode. */

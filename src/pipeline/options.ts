@@ -5,14 +5,21 @@
  */
 import { BearLumenValidationError } from '../errors';
 import { MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../protocol/limits';
-import { assertInteger, assertKnownKeys, assertObject, optionalEnum } from '../internal/validate';
+import { assertInteger, assertKnownKeys, assertObject, optionalBoolean, optionalEnum } from '../internal/validate';
 
 /** What `record()` does when the buffer is full. */
 export type OverflowPolicy = 'reject' | 'block';
 
 /** Batching options. Every duration is in milliseconds. */
 export interface BatchingOptions {
-  /** Most events per batch request, 1–1000 (the server's limit). @default 1000 */
+  /**
+   * `false` sends each `record()` as its own request at once (same keys, retries, results, exit hook
+   * and bounds); the buffering options (`maxBatchSize`, `maxBatchBytes`, `flushIntervalMs`) then have no
+   * effect and are refused. `batching: false` is short for `{ enabled: false }`.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /** Most events per batch request, 1–1000 (the server's limit), ≤ `maxBufferedEvents`. @default 1000, or `maxBufferedEvents` if smaller */
   readonly maxBatchSize?: number;
   /**
    * Most bytes per batch request (estimated JSON size, before gzip), 1 KiB–16 MiB. A batch leaves as soon
@@ -27,15 +34,24 @@ export interface BatchingOptions {
   readonly concurrency?: number;
   /** Most events held unacknowledged (buffered, in flight or waiting for a retry), ≥ 1. @default 100000 */
   readonly maxBufferedEvents?: number;
-  /** Most estimated bytes held unacknowledged, ≥ 1 KiB. @default 67108864 (64 MiB) */
+  /**
+   * Most bytes held unacknowledged, ≥ 1 KiB: the sum of each event's estimated UTF-8 JSON size (an upper
+   * bound; docs/pipeline.md says exactly what it covers). An event larger than this on its own is refused.
+   * @default 67108864 (64 MiB)
+   */
   readonly maxBufferedBytes?: number;
   /**
    * When the buffer is full: `'reject'` makes `record()` reject with BearLumenBufferFullError (the event
-   * is counted as dropped); `'block'` makes `record()` wait for room (rejects with BearLumenClosedError
-   * if shutdown starts first).
+   * is counted as dropped); `'block'` makes `record()` wait for room, at most `blockTimeoutMs`, with at
+   * most `maxBlockedRecords` waiting (rejects with BearLumenBufferFullError beyond either bound, with
+   * BearLumenClosedError if shutdown starts first).
    * @default 'reject'
    */
   readonly overflow?: OverflowPolicy;
+  /** With `overflow: 'block'`: longest wait for room before `record()` rejects with BearLumenBufferFullError, 1–3600000 ms. @default 30000 */
+  readonly blockTimeoutMs?: number;
+  /** With `overflow: 'block'`: most `record()` calls waiting for room at once; one more rejects with BearLumenBufferFullError, 1–1000000. @default 10000 */
+  readonly maxBlockedRecords?: number;
   /**
    * How long a batch keeps retrying after its first failed attempt (connection errors, 408, 409, 429,
    * 5xx) before its events are dropped as `retries_exhausted`, 0–86400000 ms. Five minutes outlasts a
@@ -47,6 +63,13 @@ export interface BatchingOptions {
   readonly retryBaseMs?: number;
   /** Largest backoff between attempts, ≥ retryBaseMs, ≤ 600000 ms. @default 30000 */
   readonly retryMaxMs?: number;
+  /**
+   * Longest wait before the next probe during an outage, 1–600000 ms. While the server fails, one batch
+   * at a time probes it and the others wait; capping the probe's wait lets delivery resume within this
+   * long of the server's return, however long the outage was. A server's `Retry-After` still wins.
+   * @default 5000
+   */
+  readonly probeMaxMs?: number;
   /** Default deadline of `shutdown()` when no `timeoutMs` is given, 0–3600000 ms. @default 10000 */
   readonly shutdownTimeoutMs?: number;
   /**
@@ -58,9 +81,7 @@ export interface BatchingOptions {
 }
 
 /** Options with every default filled in; `enabled` is false for `batching: false`. */
-export type ResolvedBatchingOptions = { readonly [K in keyof BatchingOptions]-?: NonNullable<BatchingOptions[K]> } & {
-  readonly enabled: boolean;
-};
+export type ResolvedBatchingOptions = { readonly [K in keyof BatchingOptions]-?: NonNullable<BatchingOptions[K]> };
 
 /** The defaults, once (see each option's `@default` and docs/pipeline.md for the reasons). */
 export const BATCHING_DEFAULTS: ResolvedBatchingOptions = Object.freeze({
@@ -72,14 +93,22 @@ export const BATCHING_DEFAULTS: ResolvedBatchingOptions = Object.freeze({
   maxBufferedEvents: 100_000,
   maxBufferedBytes: 64 * 1024 * 1024,
   overflow: 'reject',
+  blockTimeoutMs: 30_000,
+  maxBlockedRecords: 10_000,
   maxRetryDurationMs: 300_000,
   retryBaseMs: 500,
   retryMaxMs: 30_000,
+  probeMaxMs: 5000,
   shutdownTimeoutMs: 10_000,
   exitTimeoutMs: 5000,
 });
 
-const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(BATCHING_DEFAULTS).filter((key) => key !== 'enabled'));
+const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(BATCHING_DEFAULTS));
+
+/** Options that shape batches: meaningless, so refused, when `enabled` is false. */
+const BUFFERING_KEYS = ['maxBatchSize', 'maxBatchBytes', 'flushIntervalMs'] as const;
+/** Options of `overflow: 'block'`: refused with `'reject'` rather than silently ignored. */
+const BLOCK_KEYS = ['blockTimeoutMs', 'maxBlockedRecords'] as const;
 
 /** Integer ranges, checked in this order. */
 const RANGES: ReadonlyArray<readonly [keyof BatchingOptions, number, number]> = [
@@ -89,18 +118,23 @@ const RANGES: ReadonlyArray<readonly [keyof BatchingOptions, number, number]> = 
   ['concurrency', 1, 64],
   ['maxBufferedEvents', 1, Number.MAX_SAFE_INTEGER],
   ['maxBufferedBytes', 1024, Number.MAX_SAFE_INTEGER],
+  ['blockTimeoutMs', 1, 3_600_000],
+  ['maxBlockedRecords', 1, 1_000_000],
   ['maxRetryDurationMs', 0, 86_400_000],
   ['retryBaseMs', 1, 60_000],
   ['retryMaxMs', 1, 600_000],
+  ['probeMaxMs', 1, 600_000],
   ['shutdownTimeoutMs', 0, 3_600_000],
   ['exitTimeoutMs', 0, 600_000],
 ];
 
 /**
- * Validates the `batching` option and fills the defaults. `false` sends each event on its own
- * (same retries, keys and results, no buffering delay).
+ * Validates the `batching` option and fills the defaults. `false` is `{ enabled: false }`: each event is
+ * sent on its own (same retries, keys, results, exit hook and bounds, no buffering delay). Options are
+ * also checked against each other (docs/pipeline.md, "Options"): a batch bound larger than the buffer
+ * bound is refused when both are given, and lowered to the buffer bound when only the buffer bound is.
  * @throws {BearLumenValidationError} naming `batching.<option>`, the rule and the received value, for
- * unknown keys, out-of-range numbers or an unknown overflow policy.
+ * unknown keys, out-of-range numbers, an unknown overflow policy or options that contradict each other.
  */
 export function resolveBatchingOptions(input: BatchingOptions | false | undefined): ResolvedBatchingOptions {
   if (input === false) return { ...BATCHING_DEFAULTS, enabled: false };
@@ -112,12 +146,38 @@ export function resolveBatchingOptions(input: BatchingOptions | false | undefine
     const value = values[name];
     if (value !== undefined) assertInteger(value, `batching.${name}`, min, max);
   }
+  optionalBoolean(input.enabled, 'batching.enabled');
   optionalEnum(input.overflow, 'batching.overflow', ['reject', 'block']);
-  const resolved: ResolvedBatchingOptions = { ...BATCHING_DEFAULTS, ...withoutUndefined(input), enabled: true };
+  const given = withoutUndefined(input);
+  const resolved: ResolvedBatchingOptions = { ...BATCHING_DEFAULTS, ...given };
+  assertConsistent(given, resolved);
+  return {
+    ...resolved,
+    maxBatchSize: Math.min(resolved.maxBatchSize, resolved.maxBufferedEvents),
+    maxBatchBytes: Math.min(resolved.maxBatchBytes, resolved.maxBufferedBytes),
+  };
+}
+
+function assertConsistent(given: BatchingOptions, resolved: ResolvedBatchingOptions): void {
   if (resolved.retryMaxMs < resolved.retryBaseMs) {
     throw new BearLumenValidationError('batching.retryMaxMs', `must be >= batching.retryBaseMs (${resolved.retryBaseMs})`, resolved.retryMaxMs);
   }
-  return resolved;
+  if (!resolved.enabled) {
+    for (const key of BUFFERING_KEYS) {
+      if (given[key] !== undefined) throw new BearLumenValidationError(`batching.${key}`, 'has no effect when batching.enabled is false (each event is sent on its own): remove it', given[key]);
+    }
+  }
+  if (resolved.overflow !== 'block') {
+    for (const key of BLOCK_KEYS) {
+      if (given[key] !== undefined) throw new BearLumenValidationError(`batching.${key}`, "has no effect unless batching.overflow is 'block'", given[key]);
+    }
+  }
+  if (given.maxBatchSize !== undefined && given.maxBatchSize > resolved.maxBufferedEvents) {
+    throw new BearLumenValidationError('batching.maxBatchSize', `must be <= batching.maxBufferedEvents (${resolved.maxBufferedEvents}): a batch could never fill`, given.maxBatchSize);
+  }
+  if (given.maxBatchBytes !== undefined && given.maxBatchBytes > resolved.maxBufferedBytes) {
+    throw new BearLumenValidationError('batching.maxBatchBytes', `must be <= batching.maxBufferedBytes (${resolved.maxBufferedBytes}): a batch could never fill`, given.maxBatchBytes);
+  }
 }
 
 function withoutUndefined(input: BatchingOptions): BatchingOptions {

@@ -3,12 +3,16 @@ import type { BearLumenError } from '../errors';
 
 /**
  * Why an event was given up on without the server's answer:
- * `buffer_full` (record() rejected, overflow 'reject'), `closed` (record() after shutdown started, or a
- * blocked record() when shutdown started), `retries_exhausted` (retryable failures for longer than
+ * `invalid` (record() refused its input: a BearLumenValidationError, or a throw while reading the event),
+ * `buffer_full` (record() refused it: the buffer was full with overflow 'reject', a blocked record()
+ * waited longer than `blockTimeoutMs` or found `maxBlockedRecords` waiting, or the event alone is larger
+ * than `maxBufferedBytes`), `closed` (record() called once shutdown started, or a blocked record() when
+ * shutdown started: error code `client_closed`), `retries_exhausted` (retryable failures for longer than
  * `maxRetryDurationMs`), `shutdown_timeout` (still unacknowledged at shutdown's deadline: the report's `unsent`).
- * Events the server refused are not drops: they count as `failed`.
+ * Events the server refused are not drops: they count as `failed`. Every `record()` call ends in exactly
+ * one of delivered, duplicates, failed or one drop reason.
  */
-export type DropReason = 'buffer_full' | 'shutdown_timeout' | 'retries_exhausted' | 'closed';
+export type DropReason = 'invalid' | 'buffer_full' | 'shutdown_timeout' | 'retries_exhausted' | 'closed';
 
 /** What `shutdown()` resolves to: every event the client ever accepted is in exactly one bucket. */
 export interface ShutdownReport {
@@ -33,8 +37,12 @@ export interface ShutdownReport {
 export interface PipelineStats {
   /** Events not yet sent: in the buffer, or in batches waiting for a free `concurrency` slot. */
   buffered: number;
-  /** Events in batches being sent or waiting for a retry. */
+  /** Events (not requests) in batches being sent or waiting for a retry. Same as `inFlightEvents`. */
   inFlight: number;
+  /** Events in batches being sent or waiting for a retry. */
+  inFlightEvents: number;
+  /** Batch requests being sent or waiting for a retry (at most `concurrency`). */
+  inFlightBatches: number;
   /** Estimated bytes of every unacknowledged event (buffered + inFlight); bounded by `maxBufferedBytes`. */
   bufferedBytes: number;
   /** Events stored by the server as new. */
@@ -58,11 +66,15 @@ export interface PipelineStats {
 
 /** Observer events (`client.on(name, listener)`). */
 export interface PipelineEventMap {
-  /** A batch was acknowledged. */
-  flush: { events: number; recorded: number; duplicates: number; attempts: number; durationMs: number };
-  /** A batch attempt failed (retried or final). */
-  error: { error: BearLumenError; events: number; willRetry: boolean };
-  /** Events were given up on. `events` holds them (with their keys) for `retries_exhausted` and `shutdown_timeout`. */
+  /** A batch was acknowledged: `count` events, of which `recorded` stored as new and `duplicates` already held. */
+  flush: { count: number; recorded: number; duplicates: number; attempts: number; durationMs: number };
+  /** A batch attempt of `count` events failed (retried or final). */
+  error: { error: BearLumenError; count: number; willRetry: boolean };
+  /**
+   * `count` events were given up on. `events` holds them (with their keys) for `retries_exhausted` and
+   * `shutdown_timeout`, so they can be persisted and resent; it is empty for events record() never
+   * accepted (`invalid`, `buffer_full`, `closed`).
+   */
   drop: { reason: DropReason; count: number; events: UsageEventInput[] };
 }
 
@@ -79,6 +91,12 @@ export interface Pipeline {
   /** Runs once: stop intake, drain within the deadline, close the transport, report. */
   shutdown(options?: { timeoutMs?: number }): Promise<ShutdownReport>;
   stats(): PipelineStats;
+  /**
+   * Accounts for a record() call that failed before its event reached the pipeline (invalid input, or a
+   * throw while reading it): counted as dropped (`invalid`), observed, logged once per rule; returns a
+   * promise rejected with `error`, already marked handled.
+   */
+  refuse(error: unknown): Promise<never>;
   /** Subscribes to an observer event; returns the unsubscribe function. */
   on<K extends keyof PipelineEventMap>(event: K, listener: (payload: PipelineEventMap[K]) => void): () => void;
 }

@@ -99,9 +99,9 @@ export interface SubscriptionCreateInput {
   userId: string;
   /** Required: 1–255 characters. */
   pricingPlanId: string;
-  /** Required: ISO 8601 / RFC 3339 date-time. */
+  /** Required: ISO 8601 date (`2024-01-01`, read as 00:00 UTC) or RFC 3339 date-time with offset. */
   currentPeriodStart: string;
-  /** Required: ISO 8601 / RFC 3339 date-time, after `currentPeriodStart`. */
+  /** Required: ISO 8601 date (`2024-02-01`, read as 00:00 UTC) or RFC 3339 date-time, after `currentPeriodStart`. */
   currentPeriodEnd: string;
   stripeSubscriptionId?: string;
   metadata?: Metadata;
@@ -110,7 +110,9 @@ export interface SubscriptionCreateInput {
 /** Body of `subscriptions.update`: every field optional. */
 export interface SubscriptionUpdateInput {
   pricingPlanId?: string;
+  /** ISO 8601 date (read as 00:00 UTC) or RFC 3339 date-time. */
   currentPeriodStart?: string;
+  /** ISO 8601 date (read as 00:00 UTC) or RFC 3339 date-time, after the (new or current) start. */
   currentPeriodEnd?: string;
   stripeSubscriptionId?: string | null;
   metadata?: Metadata;

@@ -9,8 +9,8 @@ export interface ResourceContext {
    * @throws {BearLumenClosedError} after `shutdown()`. @throws {BearLumenValidationError} for bad `options`.
    */
   request<T>(req: TransportRequest, options: RequestOptions | undefined): Promise<T>;
-  /** The usage pipeline; throws BearLumenClosedError after `shutdown()`. */
-  pipeline(): Pipeline;
+  /** The usage pipeline (it refuses, and counts, records once shutdown has started). */
+  readonly pipeline: Pipeline;
   /** Current time, ms. */
   now(): number;
 }

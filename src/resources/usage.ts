@@ -3,7 +3,6 @@ import { withScope } from '../internal/attribution';
 import { createEventKeyGenerator } from '../internal/idempotency';
 import { assertUsageAggregationParams, assertUsageQueryParams, assertUsageSummaryParams } from '../internal/validate-inputs';
 import { toWireBatch, toWireEvent } from '../internal/validate-usage';
-import type { Pipeline } from '../pipeline/types';
 import { ROUTES } from '../protocol/routes';
 import type {
   UsageAggregationParams,
@@ -37,36 +36,31 @@ export class Usage extends APIResource {
    * server already held this `idempotencyKey`). `agent_id` / `workflow_id` are folded into
    * `metadata.agent_id` / `metadata.workflow_id` and win over keys of the same name in `metadata`.
    * Inside `client.withAttribution(fields, fn)` the scope's fields fill what the call leaves out.
-   * Invalid input REJECTS the returned promise (nothing is buffered); delivery failures reject it too,
-   * but never as an unhandled rejection when you don't await it (see `client.on('error')`).
+   * Invalid input REJECTS the returned promise (nothing is buffered; counted as dropped `invalid`);
+   * delivery failures reject it too. No rejection is ever unhandled when you don't await it: it is
+   * counted in `client.stats()`, logged and observable (`client.on('drop' | 'error')`).
    * @throws {BearLumenValidationError} (as a rejection) naming the field and rule.
    * @throws {BearLumenBufferFullError} when the buffer is full and `batching.overflow` is `'reject'`.
    * @throws {BearLumenClosedError} after `shutdown()`.
    */
   record(data: UsageRecordInput): Promise<UsageRecordResponse> {
     // Not `async`: an async wrapper would re-wrap the pipeline's promise in one that is NOT marked
-    // handled, so a fire-and-forget call that fails later would crash the app with an unhandled
-    // rejection. The pipeline's promise is returned as is.
+    // handled, so a fire-and-forget call that fails would crash the app with an unhandled rejection.
+    // Every failure below is counted by the pipeline and returned as an already handled rejection:
+    // metering must never take the host down (docs/pipeline.md, "Invalid events").
+    const pipeline = this.context.pipeline;
     let event: UsageEventInput;
     try {
       // Inside `withAttribution(…)` the scope fills the fields the call left out.
       event = toWireEvent(withScope(data), '', this.context.now);
     } catch (error) {
-      // An invalid event is a bug at the call site: left unhandled so that it surfaces.
-      return Promise.reject(error);
+      return pipeline.refuse(error);
     }
-    let pipeline: Pipeline;
     try {
-      pipeline = this.context.pipeline();
+      return pipeline.record(event);
     } catch (error) {
-      // BearLumenClosedError after shutdown(): marked handled like every pipeline rejection, so late
-      // fire-and-forget records (request handlers still finishing during a graceful stop) cannot crash
-      // the app; awaiting callers still see it.
-      const closed = Promise.reject<UsageRecordResponse>(error);
-      closed.catch(() => undefined);
-      return closed;
+      return pipeline.refuse(error);
     }
-    return pipeline.record(event);
   }
 
   /**

@@ -8,6 +8,7 @@ import { MAX_BODY_BYTES, MAX_ID_LENGTH } from '../protocol/limits';
 import { ROUTES } from '../protocol/routes';
 import { Authenticator } from './auth';
 import { installBodyHandling } from './body';
+import { clientErrorHandler, resolveTimeouts, timeoutOptions, type ServerTimeouts } from './connection-limits';
 import type { RouteContext } from './context';
 import { installErrorHandlers, sendApiError } from './error-handler';
 import { ApiError } from './errors';
@@ -58,6 +59,12 @@ export interface ServerOptions {
   closeStore?: boolean;
   /** Called with every route as it is registered (the OpenAPI generator reads the schemas this way). */
   onRoute?: (route: RouteOptions) => void;
+  /**
+   * Socket timeouts in ms; each field left out keeps its default (see `ServerTimeouts` and
+   * docs/server.md, "Timeouts").
+   * @default { connectionMs: 60_000, requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000 }
+   */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 /** The app type: fastify with the TypeBox type provider. */
@@ -67,9 +74,11 @@ export type BearLumenServer = FastifyInstance;
  * Build the reference server: every route of docs/protocol.md, API-key auth, validation, error
  * bodies, `x-request-id` on every response. Does not listen.
  * @throws {Error} if the price override file cannot be read or is invalid.
+ * @throws {TypeError} naming the field if a timeout is invalid.
  */
 export async function createServer(options: ServerOptions): Promise<BearLumenServer> {
   const { store, now = Date.now } = options;
+  const timeouts = resolveTimeouts(options.timeouts);
   const pricesOption = options.prices ?? process.env['BEARLUMEN_PRICES'];
   const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption, options.pricesData ?? process.env['BEARLUMEN_PRICES_DATA']);
 
@@ -78,6 +87,10 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
     bodyLimit: MAX_BODY_BYTES,
     genReqId: () => newId('req_'),
     requestIdHeader: false,
+    ...timeoutOptions(timeouts),
+    // Requests Node refuses before routing (oversize headers, a request that arrived too late)
+    // still get the protocol's error body.
+    clientErrorHandler,
     // Path parameters are ids of at most MAX_ID_LENGTH characters (fastify's default cap is 100).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_ID_LENGTH },
     // Router-level refusals (a malformed URL, an over-long path parameter) skip the hooks and the error
@@ -102,12 +115,16 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
 
   const authenticator = new Authenticator(store);
   app.decorateRequest('tenant', null as never);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     // Every /v1 URL needs a key (unknown ones too, so routes cannot be probed without one), and so
     // does every request matched to a /v1 route however its URL was spelt.
     const routeUrl = request.routeOptions.url;
     if (request.url.startsWith('/v1') || (routeUrl !== undefined && routeUrl.startsWith('/v1'))) {
-      request.tenant = await authenticator.authenticate(request);
+      const { tenant, keyId } = await authenticator.authenticate(request);
+      request.tenant = tenant;
+      // The request's log lines name the tenant and the key by its id, never by the key.
+      request.log = request.log.child({ tenantId: tenant.id, keyId });
+      reply.log = request.log;
     }
   });
   installRequestIdempotency(app, store, (r) => r.tenant.id, now);

@@ -1,16 +1,25 @@
 /**
  * API keys: `bl_live_…` / `bl_test_…`, stored only as SHA-256 digests. A key resolves to its
- * tenant; every data route runs scoped to that tenant.
+ * tenant; every data route runs scoped to that tenant. What identifies a key in output and logs is
+ * its key id (`key_` + 12 hex digits of the digest), which reveals nothing of the key itself.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { API_KEY_PATTERN } from '../protocol/limits';
 import { ApiError } from './errors';
+import { keyIdOfDigest } from './key-id';
 import type { Store, Tenant } from './store/store';
+
+export { keyIdOfDigest };
 
 /** Hex SHA-256 of a key: what the store keeps and looks up. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/** The public id of `key` (see `keyIdOfDigest`), e.g. for `bearlumen keys create` output and logs. */
+export function apiKeyId(key: string): string {
+  return keyIdOfDigest(hashApiKey(key));
 }
 
 /** A new random key (192 bits), e.g. `bl_test_3q…`. */
@@ -25,7 +34,7 @@ export function generateApiKey(mode: 'live' | 'test' = 'test'): string {
 export async function createApiKey(store: Store, tenantName: string, mode: 'live' | 'test' = 'test'): Promise<string> {
   const tenant = await store.ensureTenant(tenantName);
   const key = generateApiKey(mode);
-  await store.addApiKey(tenant.id, hashApiKey(key), key.slice(0, 12));
+  await store.addApiKey(tenant.id, hashApiKey(key));
   return key;
 }
 
@@ -45,10 +54,10 @@ export class Authenticator {
   constructor(private readonly store: Store) {}
 
   /**
-   * The tenant of the request's `Authorization: Bearer` key.
+   * The tenant of the request's `Authorization: Bearer` key, and the key's id (for logs).
    * @throws {ApiError} 401 `api_key_missing` without a bearer key, `api_key_invalid` for a malformed or unknown one.
    */
-  async authenticate(request: FastifyRequest): Promise<Tenant> {
+  async authenticate(request: FastifyRequest): Promise<{ tenant: Tenant; keyId: string }> {
     const header = request.headers.authorization;
     if (header === undefined || header.trim() === '') {
       throw new ApiError('api_key_missing', 'No API key: send Authorization: Bearer <key>');
@@ -61,11 +70,12 @@ export class Authenticator {
     const hash = hashApiKey(key);
     const now = Date.now();
     const cached = this.#cache.get(hash);
-    if (cached !== undefined && cached.expiresAt > now) return cached.tenant;
+    const keyId = keyIdOfDigest(hash);
+    if (cached !== undefined && cached.expiresAt > now) return { tenant: cached.tenant, keyId };
     const tenant = await this.store.findTenantByKeyHash(hash);
     if (tenant === null) throw new ApiError('api_key_invalid', 'Unknown API key');
     if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
     this.#cache.set(hash, { tenant, expiresAt: now + CACHE_TTL_MS });
-    return tenant;
+    return { tenant, keyId };
   }
 }

@@ -4,6 +4,7 @@
  * `internal_error` whose internals stay in the server log, never in the response.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, SHOULD_RETRY_HEADER } from '../protocol/error-codes';
 import type { ErrorBody } from '../protocol/types';
 import { ApiError, describeValue } from './errors';
 
@@ -113,6 +114,7 @@ export function sendApiError(reply: FastifyReply, error: ApiError, requestId: st
     requestId,
   };
   if (error.headers) reply.headers(error.headers);
+  reply.header(SHOULD_RETRY_HEADER, String(ERROR_CODES[error.code].retryable));
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body);
 }
 

@@ -4,9 +4,10 @@
  * and @pydantic/genai-prices (pg for PostgreSQL).
  */
 export { createServer, type ServerOptions, type BearLumenServer } from './app';
+export { DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from './connection-limits';
 export { SqliteStore, DEFAULT_SQLITE_PATH } from './store/sqlite';
 export { createStore, StoreDriverMissingError, type StoreOptions } from './store/open-store';
 export type * from './store/store';
-export { createApiKey, hashApiKey, generateApiKey } from './auth';
+export { createApiKey, hashApiKey, generateApiKey, apiKeyId, keyIdOfDigest } from './auth';
 export { Pricer } from './pricing';
 export { SERVER_VERSION } from './version';

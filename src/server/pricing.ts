@@ -1,6 +1,6 @@
 /**
- * Cost at ingest (docs/server.md "Pricing"): integer nano-USD per event, priced at the event's own
- * timestamp. Order: `metadata.cost` (USD) → the operator's override file → `@pydantic/genai-prices`
+ * Cost at ingest (docs/design-decisions.md, "Cost at ingest"): integer nano-USD per event, priced at
+ * the event's own timestamp. Order: `metadata.cost` (USD) → the operator's override file → `@pydantic/genai-prices`
  * (bundled data, or the `--prices-data` file) → unpriced (cost 0, never rejected).
  * Long-context tiers: a tiered price applies its tier when `metadata.request_input_tokens` (the
  * request's whole prompt, attached by the LLM integrations) exceeds the tier's start, as genai-prices

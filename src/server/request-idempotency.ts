@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` on create POSTs (research R2): the first response (2xx) is stored for 24 h and
+ * `Idempotency-Key` on create POSTs (docs/design-decisions.md, "Request idempotency"): the first response (2xx) is stored for 24 h and
  * replayed with `Idempotent-Replayed: true`; the same key with another request → 422
  * `idempotency_key_reused`; while the first is still running → 409 `idempotency_request_in_progress`
  * (safe to retry). Failed requests release the key so a retry runs again.

@@ -1,5 +1,5 @@
 /**
- * Validation of one usage event (DESIGN §3, research R4). Hand-written rather than schema-driven
+ * Validation of one usage event (rules in docs/protocol.md "Usage events", reasons in docs/design-decisions.md "Event validation limits"). Hand-written rather than schema-driven
  * so that a batch reports every failing event with its own code and field, and so ingest does
  * the least work per event. Pure: `nowMs` is passed in.
  */

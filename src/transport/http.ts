@@ -10,10 +10,11 @@ import {
   BearLumenConnectionError,
   BearLumenError,
   BearLumenTimeoutError,
+  BearLumenUserAbortError,
 } from '../errors';
 import { newRequestIdempotencyKey } from '../internal/idempotency';
 import { SDK_VERSION } from '../internal/version';
-import { backoffMs, isRetryableResponse, MAX_RETRY_AFTER_MS, parseRetryAfter, REQUEST_BACKOFF, type BackoffOptions } from './retry-policy';
+import { backoffMs, isResetBeforeResponse, isRetryableResponse, MAX_RETRY_AFTER_MS, noteRetryVerdict, parseRetryAfter, REQUEST_BACKOFF, SHOULD_RETRY_HEADER, type BackoffOptions } from './retry-policy';
 import type { Transport, TransportRequest } from './types';
 
 const gzipAsync = promisify(gzip);
@@ -86,6 +87,10 @@ export class HttpTransport implements Transport {
   readonly #options: HttpTransportOptions;
   readonly #sleep: Sleep;
   readonly #closeController = new AbortController();
+  /** Attempts on the wire (or waiting for a socket): aborted when close()'s deadline passes. */
+  readonly #attempts = new Set<AbortController>();
+  /** Called when the last attempt in flight ends while close() waits for it. */
+  #onIdle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: HttpTransportOptions) {
@@ -123,25 +128,64 @@ export class HttpTransport implements Transport {
     const maxRetries = req.maxRetries ?? this.#options.maxRetries;
     const timeout = req.timeoutMs ?? this.#options.timeout;
 
+    // One free, immediate retry of a connection reset before any response, even with maxRetries 0: the
+    // usual cause is a keep-alive socket the server closed while idle, and resending is safe because every
+    // POST carries its Idempotency-Key (stripe-node does the same; docs/errors.md).
+    let staleRetries = 0;
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted === true) throw abortedError(req.signal.reason);
       if (this.#closing !== undefined) throw new BearLumenClosedError();
       const result = await this.#attempt<T>(req, path, headers, body, timeout, attempt);
       if (result.ok) return result.value;
-      const wait = this.#retryDelay(result, attempt, maxRetries);
+      if (staleRetries === 0 && isResetBeforeResponse(result.error)) {
+        staleRetries = 1;
+        this.#options.logger.debug({ method: req.method, path: req.path, attempt }, 'bearlumen: connection reset before a response; retrying once at once');
+        continue;
+      }
+      const wait = this.#retryDelay(result, attempt - staleRetries, maxRetries);
       if (wait === undefined) throw result.error;
       this.#options.logger.info({ method: req.method, path: req.path, attempt, delayMs: wait, code: result.error.code }, 'bearlumen: retrying request');
       await this.#wait(wait, req.signal);
     }
   }
 
-  /** Stops new attempts (waiting retries reject with BearLumenClosedError) and closes the owned Pool. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stops new attempts (waiting retries reject with BearLumenClosedError at once), lets the attempts
+   * in flight finish for up to `timeoutMs`, then aborts the rest (they reject with BearLumenClosedError)
+   * and destroys the owned Pool instead of waiting for it: a stalled request or a black-holed socket
+   * never holds `shutdown()` past its deadline (docs/pipeline.md "Deadlines"). Idempotent: later calls
+   * return the first call's promise.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closing === undefined) {
       this.#closeController.abort();
-      this.#closing = this.#ownsDispatcher ? this.#dispatcher.close() : Promise.resolve();
+      this.#closing = this.#shutDown(options.timeoutMs ?? Number.POSITIVE_INFINITY);
     }
     return this.#closing;
+  }
+
+  async #shutDown(timeoutMs: number): Promise<void> {
+    const isIdle = this.#attempts.size === 0 || (await this.#attemptsEnd(timeoutMs));
+    if (isIdle) {
+      if (this.#ownsDispatcher) await this.#dispatcher.close();
+      return;
+    }
+    for (const controller of this.#attempts) controller.abort(new BearLumenClosedError('The client shut down before the response arrived'));
+    if (this.#ownsDispatcher) await this.#dispatcher.destroy();
+  }
+
+  /** Resolves true when no attempt is in flight any more, false when `timeoutMs` passed first. */
+  #attemptsEnd(timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      // Ref'd on purpose: shutdown() is awaited, so its deadline keeps the process alive until it passes.
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(false), timeoutMs) : undefined;
+      const finish = (isIdle: boolean): void => {
+        clearTimeout(timer);
+        this.#onIdle = undefined;
+        resolve(isIdle);
+      };
+      this.#onIdle = () => finish(true);
+    });
   }
 
   #retryDelay(result: Extract<Attempt<unknown>, { ok: false }>, attempt: number, maxRetries: number): number | undefined {
@@ -184,6 +228,7 @@ export class HttpTransport implements Transport {
     timer.unref();
     const forwardAbort = (): void => controller.abort();
     req.signal?.addEventListener('abort', forwardAbort, { once: true });
+    this.#attempts.add(controller);
     const started = performance.now();
     try {
       const response = await request(this.#origin + path, {
@@ -208,9 +253,13 @@ export class HttpTransport implements Transport {
         'retry-after-ms': headerValue(response.headers, 'retry-after-ms'),
       });
       const error = apiErrorFromResponse(status, parsed === undefined ? text : parsed, requestId, retryAfterMs);
-      return { ok: false, error, retryable: isRetryableResponse(status, error.code), retryAfterMs };
+      const retryable = isRetryableResponse(status, headerValue(response.headers, SHOULD_RETRY_HEADER));
+      noteRetryVerdict(error, retryable);
+      return { ok: false, error, retryable, retryAfterMs };
     } catch (error) {
       if (req.signal?.aborted === true) return { ok: false, error: abortedError(req.signal.reason), retryable: false };
+      const closeReason: unknown = controller.signal.reason;
+      if (closeReason instanceof BearLumenClosedError) return { ok: false, error: closeReason, retryable: false };
       if (timedOut) return { ok: false, error: new BearLumenTimeoutError(`Request timed out after ${timeout} ms`, { cause: error }), retryable: true };
       if (error instanceof BearLumenError) return { ok: false, error, retryable: false };
       const reason = error instanceof Error ? error.message : String(error);
@@ -218,6 +267,8 @@ export class HttpTransport implements Transport {
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', forwardAbort);
+      this.#attempts.delete(controller);
+      if (this.#attempts.size === 0) this.#onIdle?.();
     }
   }
 }
@@ -241,6 +292,6 @@ function parseSuccess<T>(status: number, text: string, requestId: string | undef
   return { ok: true, value: parsed as T };
 }
 
-function abortedError(reason: unknown): BearLumenConnectionError {
-  return new BearLumenConnectionError('Request aborted by its signal', { cause: reason }, 'aborted');
+function abortedError(reason: unknown): BearLumenUserAbortError {
+  return new BearLumenUserAbortError('Request aborted by its signal', { cause: reason });
 }

@@ -7,7 +7,7 @@ export interface RequestOptions {
   timeout?: number;
   /** Retries after the first attempt, 0–10. @default the client's `maxRetries` (2) */
   maxRetries?: number;
-  /** Aborts the request, including any wait between attempts; the call rejects with a BearLumenConnectionError (code `aborted`). */
+  /** Aborts the request, including any wait between attempts; the call rejects with a BearLumenUserAbortError (code `aborted`, not a connection error). */
   signal?: AbortSignal;
   /**
    * `Idempotency-Key` header for POSTs. When absent the SDK generates one before the first attempt and

@@ -26,6 +26,9 @@ export interface TransportRequest {
 export interface Transport {
   /** Sends the request (with retries per policy) and returns the parsed JSON body of a 2xx. */
   request<T>(req: TransportRequest): Promise<T>;
-  /** Closes the connection pool; idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops new requests, gives those in flight up to `timeoutMs` (default: no limit), then aborts them
+   * and closes the connection pool; idempotent.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * stored); a Retry-After longer than the retry budget gives the events up as `retries_exhausted`, with
  * their keys in the `drop` observer, and resending those later stores each exactly once.
  */
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BearLumenAuthenticationError, type UsageEventInput } from '@bearlumen/node-sdk';
 import { ROUTES } from '../../src/protocol/routes';
@@ -15,18 +16,40 @@ const env = useProxiedServer();
 const storedRows = async (apiKey: string): Promise<number> => (await readStoredEvents(env.server.store, await tenantIdOf(env.server.store, apiKey))).length;
 
 describe('fault: refusals and give-ups are accounted for', () => {
-  it('413 on a batch: it is split in halves until it fits, every event stored once', async () => {
+  it('413 on a batch: it is split in halves until it fits, later batches are cut at the size that fit, every event stored once', async () => {
     env.proxy.reset();
     const apiKey = await env.server.createKey('split-413');
-    env.proxy.enqueue([{ kind: 'status', status: 413 }, { kind: 'status', status: 413 }], ROUTES.usageBatch);
+    // Events per batch request, in order; the first two batch requests are refused as too large.
+    const sizes: number[] = [];
+    env.proxy.setScript((req) => {
+      if (req.path !== ROUTES.usageBatch) return undefined;
+      const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(req.body) : req.body;
+      sizes.push((JSON.parse(body.toString('utf8')) as { events: unknown[] }).events.length);
+      return sizes.length <= 2 ? { kind: 'status', status: 413 } : undefined;
+    });
     const client = fastClient(env.proxy.url, apiKey, { flushIntervalMs: 20 });
     const recorded = recordMany(client, 40, 'split');
+    await client.flush();
+    // 40 refused → 20 refused → 10 fits; the other halves go at 10 as well, without another 413.
+    expect(sizes).toEqual([40, 20, 10, 10, 10, 10]);
+    const later = recordMany(client, 30, 'split-later');
     const report = await client.shutdown();
+    expect(sizes.slice(6)).toEqual([10, 10, 10]);
+    expect(report).toMatchObject({ delivered: 70, duplicates: 0, failed: 0, dropped: 0 });
+    await expectExactlyOnce(env.server.store, apiKey, [...recorded, ...later]);
+  });
 
-    const sizes = env.proxy.log.filter((e) => e.path === ROUTES.usageBatch);
-    expect(sizes.length).toBeGreaterThanOrEqual(4);
-    expect(report).toMatchObject({ delivered: 40, duplicates: 0, failed: 0, dropped: 0 });
-    await expectExactlyOnce(env.server.store, apiKey, recorded);
+  it("obeys the server's x-should-retry: false: a 503 so marked fails the batch at once instead of retrying it", async () => {
+    env.proxy.reset();
+    const apiKey = await env.server.createKey('should-retry-false');
+    env.proxy.setScript((req) => (req.path === ROUTES.usageBatch ? { kind: 'status', status: 503, headers: { 'x-should-retry': 'false' } } : undefined));
+    const client = fastClient(env.proxy.url, apiKey);
+    const recorded = recordMany(client, 5, 'no-retry');
+    const outcomes = await Promise.allSettled(recorded.map((r) => r.promise));
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    expect(env.proxy.log.filter((e) => e.path === ROUTES.usageBatch)).toHaveLength(1);
+    expect(client.stats()).toMatchObject({ failed: 5, retries: 0 });
+    await client.shutdown();
   });
 
   it('401 on a batch: its events fail with BearLumenAuthenticationError, are counted, and nothing is stored', async () => {

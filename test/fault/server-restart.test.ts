@@ -4,6 +4,7 @@
  * including batches whose response was cut by the stop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PipelineEventMap } from '@bearlumen/node-sdk';
 import { startRestartableServer, type RestartableServer } from '../helpers/restartable-server';
 import { expectExactlyOnce, fastClient, type Recorded } from './fault-kit';
 
@@ -23,7 +24,6 @@ describe('fault: server stopped and restarted on the same port and database', ()
   it('a steady producer loses nothing and double counts nothing across a restart', async () => {
     const client = fastClient(server.url, server.apiKey, { maxBatchSize: 50, flushIntervalMs: 10, retryMaxMs: 100 });
     const recorded: Recorded[] = [];
-    let stopped = false;
     const producer = (async () => {
       for (let i = 0; i < 600; i++) {
         const marker = `rs-${i}`;
@@ -32,22 +32,30 @@ describe('fault: server stopped and restarted on the same port and database', ()
         if (i % 5 === 4) await sleep(5);
       }
     })();
+    const errorsWhileDown: PipelineEventMap['error'][] = [];
+    client.on('error', (event) => {
+      if (!server.isRunning) errorsWhileDown.push(event);
+    });
     await sleep(100);
     await server.stop();
-    stopped = true;
-    const failedWhileDown = new Promise<number>((resolve) => {
-      const off = client.on('error', () => {
-        off();
-        resolve(1);
-      });
-    });
-    expect(await failedWhileDown).toBe(1);
+    const recordedAtStop = recorded.length;
+    // Bounded wait for the first failed attempt against the stopped server.
+    for (let waited = 0; errorsWhileDown.length === 0; waited += 10) {
+      if (waited > 10_000) throw new Error('no failed attempt within 10 s of the stop');
+      await sleep(10);
+    }
     await sleep(400);
+    // While down: the failures were retryable, and every batch waits behind the open circuit.
+    expect(errorsWhileDown.every((event) => event.willRetry)).toBe(true);
+    expect(client.stats().circuit).toBe('open');
+    const recordedAtRestart = recorded.length;
     await server.start();
     await producer;
     const report = await client.shutdown();
 
-    expect(stopped).toBe(true);
+    // The producer kept recording during the outage, and those events were delivered too.
+    expect(recordedAtRestart).toBeGreaterThan(recordedAtStop);
+    expect(client.stats()).toMatchObject({ circuit: 'closed' });
     expect(client.stats().retries).toBeGreaterThan(0);
     expect(report).toMatchObject({ failed: 0, dropped: 0, unsent: [] });
     expect(report.delivered + report.duplicates).toBe(600);

@@ -4,7 +4,7 @@
  * never creates or counts twice.
  */
 import { describe, expect, it } from 'vitest';
-import { BearLumen } from '@bearlumen/node-sdk';
+import { BearLumen, BearLumenConnectionError, BearLumenServerError } from '@bearlumen/node-sdk';
 import { ROUTES } from '../../src/protocol/routes';
 import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
 import { silentLogger, useProxiedServer } from './fault-kit';
@@ -31,6 +31,27 @@ describe('fault: lost responses to single requests', () => {
     expect(stored.rows).toBe(30);
     expect(stored.quantitySum).toBe(465);
     expect(result.results.map((r) => r.eventId).sort()).toEqual([...stored.byKey.values()].map((rows) => rows[0]?.eventId).sort());
+  });
+
+  it('with maxRetries 0, a connection reset before any response (a stale keep-alive socket) is retried once, and only once', async () => {
+    env.proxy.reset();
+    const apiKey = await env.server.createKey('stale-socket');
+    const client = new BearLumen({ apiKey, baseUrl: env.proxy.url, timeout: 2000, maxRetries: 0, handleExit: false, logger: silentLogger });
+    env.proxy.enqueue({ kind: 'reset-before' }, (req) => req.method === 'POST');
+    const { endUser } = await client.endUsers.create({ externalId: 'stale-socket-user' });
+    expect(endUser.externalId).toBe('stale-socket-user');
+    expect(env.proxy.log.map((e) => e.action)).toEqual(['reset-before', 'forward']);
+
+    env.proxy.reset();
+    env.proxy.enqueue([{ kind: 'reset-before' }, { kind: 'reset-before' }], ROUTES.endUsers);
+    await expect(client.endUsers.list()).rejects.toBeInstanceOf(BearLumenConnectionError);
+    expect(env.proxy.log.map((e) => e.action)).toEqual(['reset-before', 'reset-before']);
+    // A 503 is no stale socket: maxRetries 0 means one attempt.
+    env.proxy.reset();
+    env.proxy.enqueue({ kind: 'status', status: 503 }, ROUTES.endUsers);
+    await expect(client.endUsers.list()).rejects.toBeInstanceOf(BearLumenServerError);
+    expect(env.proxy.log).toHaveLength(1);
+    await client.shutdown();
   });
 
   it('endUsers.create and subscriptions.create: a lost response replays, one entity each', async () => {

@@ -52,6 +52,22 @@ describe('costAttribution', () => {
     expect(breakdown.totalCost).toBeGreaterThan(0);
   });
 
+  it('the displayed figures add up: items sum exactly to the displayed total and to 100 %, even for equal thirds', async () => {
+    const thirds = new BearLumen({ apiKey: await server.createKey('cost-thirds'), baseUrl: server.url, handleExit: false });
+    try {
+      await thirds.usage.recordBatch(['a', 'b', 'c'].flatMap((agent) => call(`third-${agent}`, undefined, 'gpt-4o', 'openai', 7, 0, `third-${agent}`).slice(0, 1)));
+      const breakdown = await thirds.costAttribution.byAgent(range());
+      const micro = (usd: number): number => Math.round(usd * 1e6);
+      expect(breakdown.items).toHaveLength(3);
+      expect(breakdown.totalCostNanoUsd).toBeGreaterThan(0);
+      // Plain rounding shows 33.33 three times (99.99 %).
+      expect(breakdown.items.map((i) => i.percentOfTotal)).toEqual([33.34, 33.33, 33.33]);
+      expect(breakdown.items.reduce((n, i) => n + micro(i.totalCost), 0)).toBe(micro(breakdown.totalCost));
+    } finally {
+      await thirds.shutdown();
+    }
+  });
+
   it('byWorkflow groups by workflow', async () => {
     const breakdown = await client.costAttribution.byWorkflow(range());
     expect(breakdown.dimension).toBe('workflow_id');

@@ -12,6 +12,8 @@ export interface PipelineProxy {
   readonly batchSizes: number[];
   /** When each batch request arrived (Date.now()), in order. */
   readonly batchTimes: number[];
+  /** Every request (any path), in order: method, path and Content-Encoding as received. */
+  readonly requests: Array<{ method: string; path: string; contentEncoding: string | undefined }>;
   /** Answers for the next batch requests instead of forwarding them, e.g. a 503 with Retry-After. */
   readonly failNext: Array<{ status: number; headers?: Record<string, string> }>;
   /** Hold every request until `release()`. */
@@ -38,11 +40,13 @@ export async function startPipelineProxy(target: string): Promise<PipelineProxy>
   let held: Array<() => void> = [];
   const batchSizes: number[] = [];
   const batchTimes: number[] = [];
+  const requests: PipelineProxy['requests'] = [];
   const failNext: PipelineProxy['failNext'] = [];
   const proxy: PipelineProxy = {
     url: '',
     batchSizes,
     batchTimes,
+    requests,
     failNext,
     maxBodyBytes: undefined,
     hold: () => {
@@ -58,6 +62,8 @@ export async function startPipelineProxy(target: string): Promise<PipelineProxy>
   };
   const server: Server = createServer((req, res) => {
     void readBody(req).then((raw) => {
+      const encoding = req.headers['content-encoding'];
+      requests.push({ method: req.method ?? '', path: req.url ?? '', contentEncoding: Array.isArray(encoding) ? encoding[0] : encoding });
       const decoded = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
       if (req.url?.endsWith('/usage/events/batch') === true) {
         batchSizes.push((JSON.parse(decoded.toString('utf8')) as { events: unknown[] }).events.length);

@@ -46,6 +46,14 @@ async function stored(agent: string): Promise<number> {
   return (await reader.usage.query({ agent_id: agent, limit: 1 })).total;
 }
 
+/** Waits (bounded) until `condition` holds, polling on a short timer. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function batchesOf(c: BearLumen): Array<PipelineEventMap['flush']> {
   const seen: Array<PipelineEventMap['flush']> = [];
   c.on('flush', (flush) => seen.push(flush));
@@ -72,16 +80,52 @@ describe('batch triggers', () => {
     const batches = batchesOf(c);
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => c.usage.record(tagged(agent)(i))));
     expect(results.every((r) => r.recorded)).toBe(true);
-    expect(batches.map((b) => b.events)).toEqual([10]);
+    expect(batches.map((b) => b.count)).toEqual([10]);
     expect(await stored(agent)).toBe(10);
   });
 
-  it('sends a partial batch once flushIntervalMs has passed', async () => {
+  it('sends a partial batch once flushIntervalMs has passed while another batch is in flight', async () => {
     const agent = `interval-${++run}`;
-    const c = client({ flushIntervalMs: 50 });
-    const results = await Promise.all([1, 2, 3].map((q) => c.usage.record(tagged(agent)(q))));
-    expect(results.map((r) => r.recorded)).toEqual([true, true, true]);
-    expect(c.stats()).toMatchObject({ delivered: 3, batches: 1, buffered: 0, inFlight: 0 });
+    const p = await proxy();
+    p.hold();
+    const c = client({ flushIntervalMs: 50 }, p.url);
+    const first = c.usage.record(tagged(agent)(1));
+    await until(() => p.batchSizes.length === 1, 'the first batch to reach the proxy');
+    // The first batch is held, so only the interval timer can send these.
+    const rest = [2, 3, 4].map((q) => c.usage.record(tagged(agent)(q)));
+    await until(() => p.batchSizes.length === 2, 'the second batch to reach the proxy');
+    expect(p.batchSizes).toEqual([1, 3]);
+    p.release();
+    expect((await Promise.all([first, ...rest])).map((r) => r.recorded)).toEqual([true, true, true, true]);
+    expect(c.stats()).toMatchObject({ delivered: 4, batches: 2, buffered: 0, inFlight: 0 });
+  });
+
+  it('sends a lone event right after the current turn when nothing is in flight: five awaited records in a row are five requests', async () => {
+    const agent = `adaptive-${++run}`;
+    // A ten-minute interval: no timer can send these within the test.
+    const c = client({ flushIntervalMs: 600_000 });
+    for (let q = 1; q <= 5; q++) expect(await c.usage.record(tagged(agent)(q))).toMatchObject({ recorded: true });
+    expect(c.stats()).toMatchObject({ delivered: 5, batches: 5 });
+    // Records of one turn still share one batch.
+    await Promise.all([6, 7, 8].map((q) => c.usage.record(tagged(agent)(q))));
+    expect(c.stats()).toMatchObject({ delivered: 8, batches: 6 });
+  });
+
+  it('while a batch is in flight, accumulates the next events and sends them together once it settles', async () => {
+    const agent = `group-${++run}`;
+    const p = await proxy();
+    p.hold();
+    const c = client({ flushIntervalMs: 600_000 }, p.url);
+    const first = c.usage.record(tagged(agent)(1));
+    await until(() => p.batchSizes.length === 1, 'the first batch to reach the proxy');
+    const rest = [2, 3, 4].map((q) => c.usage.record(tagged(agent)(q)));
+    // Give a wrong implementation the chance to send them early.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(p.batchSizes).toEqual([1]);
+    expect(c.stats().buffered).toBe(3);
+    p.release();
+    await Promise.all([first, ...rest]);
+    expect(p.batchSizes).toEqual([1, 3]);
   });
 
   it('starts a new batch before maxBatchBytes would be crossed', async () => {
@@ -93,8 +137,8 @@ describe('batch triggers', () => {
     await c.flush();
     await Promise.all(results);
     expect(batches.length).toBeGreaterThan(2);
-    expect(batches.every((b) => b.events <= 2)).toBe(true);
-    expect(batches.reduce((sum, b) => sum + b.events, 0)).toBe(7);
+    expect(batches.every((b) => b.count <= 2)).toBe(true);
+    expect(batches.reduce((sum, b) => sum + b.count, 0)).toBe(7);
     expect(await stored(agent)).toBe(7);
   });
 
@@ -106,7 +150,7 @@ describe('batch triggers', () => {
     await c.flush();
     const results = await Promise.all(pending);
     // Batches are sent concurrently, so they may be acknowledged in any order.
-    expect(batches.map((b) => b.events).sort((x, y) => y - x)).toEqual([1000, 1000, 500]);
+    expect(batches.map((b) => b.count).sort((x, y) => y - x)).toEqual([1000, 1000, 500]);
     expect(results.every((r) => r.recorded)).toBe(true);
     expect(new Set(results.map((r) => r.eventId)).size).toBe(2500);
     const { events } = await client().usage.query({ agent_id: agent, limit: 1000 });
@@ -125,9 +169,24 @@ describe('batch triggers', () => {
     const batches = batchesOf(c);
     const results = await Promise.all([1, 2].map((q) => c.usage.record(tagged(agent)(q))));
     expect(results.map((r) => r.recorded)).toEqual([true, true]);
-    expect(batches.map((b) => b.events)).toEqual([1, 1]);
+    expect(batches.map((b) => b.count)).toEqual([1, 1]);
     expect(await c.usage.record(tagged(agent)(9, { idempotencyKey: `single-${run}` }))).toMatchObject({ recorded: true });
     expect(await c.usage.record(tagged(agent)(9, { idempotencyKey: `single-${run}` }))).toMatchObject({ recorded: false });
+  });
+});
+
+describe('compression', () => {
+  it('gzips a batch body above 16 KiB and sends a small one as it is', async () => {
+    const agent = `gzip-${++run}`;
+    const p = await proxy();
+    const c = client({ flushIntervalMs: 600_000 }, p.url);
+    // 200 events of ~300 bytes: one batch of ~60 KB, then a lone event of ~300 bytes.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => c.usage.record(tagged(agent)(i, { metadata: { note: 'z'.repeat(200) } }))));
+    await c.usage.record(tagged(agent)(1));
+    const batches = p.requests.filter((r) => r.path.endsWith('/usage/events/batch'));
+    expect(batches.map((r) => r.contentEncoding)).toEqual(['gzip', undefined]);
+    expect(p.batchSizes).toEqual([200, 1]);
+    expect(await stored(agent)).toBe(201);
   });
 });
 
@@ -209,7 +268,7 @@ describe('retries', () => {
     c.on('error', (error) => errors.push(error));
     const results = await Promise.all([1, 2].map((q) => c.usage.record(tagged(agent)(q))));
     expect(results.every((r) => r.recorded)).toBe(true);
-    expect(errors).toEqual([expect.objectContaining({ events: 2, willRetry: true })]);
+    expect(errors).toEqual([expect.objectContaining({ count: 2, willRetry: true })]);
     expect(p.batchSizes).toEqual([2, 2]);
     expect((p.batchTimes[1] as number) - (p.batchTimes[0] as number)).toBeGreaterThanOrEqual(950);
     expect(c.stats()).toMatchObject({ delivered: 2, retries: 1, circuit: 'closed' });
@@ -280,9 +339,28 @@ describe('flush and shutdown', () => {
     track('later', c.usage.record(tagged(agent)(3)));
     await flushed;
     expect(settled.sort()).toEqual(['a', 'bad!']);
-    expect(c.stats().buffered).toBe(1);
+    // 'later' left when the flushed batch settled (adaptive sending), but flush() did not wait for it.
+    expect(c.stats().buffered + c.stats().inFlight).toBe(1);
     await c.flush();
     expect(settled).toContain('later');
+  });
+
+  it('flush() called while shutdown() is under way waits for its drain and resolves, before and after the drain', async () => {
+    const agent = `flush-during-shutdown-${++run}`;
+    const p = await proxy();
+    p.hold();
+    const c = client({ flushIntervalMs: 10 }, p.url);
+    const order: string[] = [];
+    const recorded = c.usage.record(tagged(agent)(1)).then(() => order.push('record'));
+    const report = c.shutdown({ timeoutMs: 10_000 }).then((r) => (order.push('shutdown'), r));
+    const flushed = c.flush().then(() => order.push('flush'));
+    p.release();
+    await Promise.all([recorded, flushed]);
+    expect((await report).delivered).toBe(1);
+    // The flush resolved only once the shutdown had delivered the buffered event.
+    expect(order.indexOf('flush')).toBeGreaterThan(order.indexOf('record'));
+    await expect(c.flush()).resolves.toBeUndefined();
+    expect(await stored(agent)).toBe(1);
   });
 
   it('with the server down, shutdown() returns within its deadline and reports every event as unsent with its key', async () => {

@@ -1,5 +1,5 @@
 /**
- * Every code example of the SDK reference (seed/node-sdk-reference.md), run against the real server.
+ * Every code example of the published SDK reference (the API this package implements), run against the real server.
  * The examples are kept as written; only the placeholders are replaced: the key and base URL point at
  * the test server, and ids such as 'eu_12345' / 'sub_123' are ids the earlier examples created.
  */

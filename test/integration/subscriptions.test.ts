@@ -32,6 +32,22 @@ describe('subscriptions', () => {
     expect(sub.id).toMatch(/^sub_/);
   });
 
+  it('create and update accept date-only ISO 8601 periods, as 00:00 UTC, on the SDK and the server', async () => {
+    const sub = await client.subscriptions.create({ userId, pricingPlanId: 'plan_dates', currentPeriodStart: '2024-01-01', currentPeriodEnd: '2024-02-01' });
+    expect(sub).toMatchObject({ currentPeriodStart: '2024-01-01T00:00:00.000Z', currentPeriodEnd: '2024-02-01T00:00:00.000Z' });
+    const updated = await client.subscriptions.update(sub.id, { currentPeriodEnd: '2024-03-01' });
+    expect(updated.currentPeriodEnd).toBe('2024-03-01T00:00:00.000Z');
+    // The server on its own too (no SDK validation in front of it), and it still refuses a date that does not exist.
+    const post = (body: object): Promise<Response> =>
+      fetch(`${server.url}/v1/subscriptions`, { method: 'POST', headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const direct = await post({ userId, pricingPlanId: 'plan_dates', currentPeriodStart: '2024-05-01', currentPeriodEnd: '2024-06-01T00:00:00Z' });
+    expect(direct.status).toBe(201);
+    expect(await direct.json()).toMatchObject({ currentPeriodStart: '2024-05-01T00:00:00.000Z' });
+    const invalid = await post({ userId, pricingPlanId: 'plan_dates', currentPeriodStart: '2024-02-30', currentPeriodEnd: '2024-06-01' });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: { param: 'currentPeriodStart' } });
+  });
+
   it('create: for an end user the tenant does not have is refused by the server', async () => {
     const error = await client.subscriptions.create({ userId: 'eu_doesnotexist', pricingPlanId: 'p', ...period() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BearLumenApiError);

@@ -12,6 +12,7 @@ import {
   BearLumenRateLimitError,
   BearLumenServerError,
   BearLumenTimeoutError,
+  BearLumenUserAbortError,
 } from '@bearlumen/node-sdk';
 
 const API_KEY = 'bl_test_transporttransport01';
@@ -131,14 +132,18 @@ describe('transport against a misbehaving server', () => {
     expect((error as BearLumenConnectionError).code).toBe('connection_error');
   });
 
-  it('an AbortSignal cancels an in-flight call with code aborted', async () => {
+  it('an AbortSignal cancels an in-flight call with BearLumenUserAbortError (code aborted), not a connection error', async () => {
     const api = await fakeApi(() => undefined);
     const controller = new AbortController();
     const pending = client(api.url).endUsers.list(undefined, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
+    // Abort once the server holds the request (bounded wait), not after a guessed delay.
+    for (let waited = 0; api.seen.length === 0 && waited < 10_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
     const error = await pending.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BearLumenConnectionError);
-    expect((error as BearLumenConnectionError).code).toBe('aborted');
+    expect(error).toBeInstanceOf(BearLumenUserAbortError);
+    expect(error).not.toBeInstanceOf(BearLumenConnectionError);
+    expect((error as BearLumenUserAbortError).code).toBe('aborted');
+    expect((error as BearLumenUserAbortError).cause).toBe(controller.signal.reason);
     expect(api.seen).toHaveLength(1);
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearLumen, BearLumenInvalidRequestError, type UsageRecordInput } from '@bearlumen/node-sdk';
 import { startServer, type StartedServer } from '../helpers/start-server';
+import { startPipelineProxy } from './pipeline-proxy';
 
 let server: StartedServer;
 let client: BearLumen;
@@ -85,11 +86,19 @@ describe('usage.recordBatch', () => {
   });
 
   it('sends 1000 events with metadata in one gzip-compressed request', async () => {
+    const proxy = await startPipelineProxy(server.url);
+    const proxied = new BearLumen({ apiKey: server.apiKey, baseUrl: proxy.url, handleExit: false });
     const events = Array.from({ length: 1000 }, (_, i) =>
       event(i, { idempotencyKey: `big-${i}`, workflow_id: 'big-batch', metadata: { model: 'gpt-4o', provider: 'openai', note: 'x'.repeat(40) } }),
     );
-    const result = await client.usage.recordBatch(events);
-    expect(result).toMatchObject({ recordedCount: 1000, skippedCount: 0 });
+    try {
+      const result = await proxied.usage.recordBatch(events);
+      expect(result).toMatchObject({ recordedCount: 1000, skippedCount: 0 });
+      expect(proxy.requests).toEqual([{ method: 'POST', path: '/v1/usage/events/batch', contentEncoding: 'gzip' }]);
+    } finally {
+      await proxied.shutdown();
+      await proxy.close();
+    }
     expect((await client.usage.query({ workflow_id: 'big-batch', limit: 1 })).total).toBe(1000);
   });
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DIST, ensureBuilt, ROOT } from './ensure-built';
 
-const EXPECTED = ['BearLumen', 'BearLumenApiError', 'BearLumenAuthenticationError', 'BearLumenValidationError', 'BearLumenClosedError', 'BearLumenTimeoutError', 'MAX_BATCH_SIZE'];
+const EXPECTED = ['BearLumen', 'BearLumenApiError', 'BearLumenAuthenticationError', 'BearLumenValidationError', 'BearLumenClosedError', 'BearLumenTimeoutError', 'BearLumenUserAbortError', 'MAX_BATCH_SIZE'];
 
 function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BEARLUMEN_API_KEY: '' } });

@@ -1,27 +1,18 @@
 /**
- * The built SDK on every runtime it promises (Node 18, 20, 22), ESM and CJS, against a server this test
- * starts on the machine's Node 20. Node 18 and 22 come from the npm registry (`npx -y node@N`); npx
- * caches them, and each binary is resolved once per run.
- * Set BEARLUMEN_SKIP_NODE_MATRIX=1 to run only the machine's Node (e.g. offline); the skip is reported.
+ * The built SDK on every runtime it promises (Node 18, 20, 22, 24), ESM and CJS, against a server this
+ * test starts on the machine's Node 20. The other versions come from the npm registry (see
+ * node-binary.ts). Set BEARLUMEN_SKIP_NODE_MATRIX=1 to run only the machine's Node (e.g. offline).
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type StartedServer } from '../helpers/start-server';
 import { DIST, ensureBuilt, ROOT } from './ensure-built';
+import { nodeBinary, SKIP_NODE_MATRIX } from './node-binary';
 
 const run = promisify(execFile);
-const skipMatrix = process.env['BEARLUMEN_SKIP_NODE_MATRIX'] === '1';
-const RUNTIMES = skipMatrix ? ['current'] : ['18', 'current', '22'];
-
-function nodeBinary(runtime: string): string {
-  if (runtime === 'current') return process.execPath;
-  const result = spawnSync('npx', ['-y', `node@${runtime}`, '-p', 'process.execPath'], { cwd: ROOT, encoding: 'utf8', timeout: 170_000 });
-  const path = result.stdout.trim();
-  if (result.status !== 0 || path === '') throw new Error(`could not get Node ${runtime} from the npm registry (npx -y node@${runtime}): ${result.stderr}`);
-  return path;
-}
+const RUNTIMES = SKIP_NODE_MATRIX ? ['current'] : ['18', 'current', '22', '24'];
 
 let server: StartedServer;
 

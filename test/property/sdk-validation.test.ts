@@ -154,7 +154,8 @@ describe('property: invalid SDK input never reaches the network', () => {
 
   it('new BearLumen(config): every bad option throws at construction', async () => {
     const config = broken(() => ({ apiKey: API_KEY, baseUrl: url }), {
-      apiKey: fc.oneof(notString, fc.constantFrom('', 'sk_live_1234567890abcdef', 'bl_live_short', 'bl_prod_1234567890abcdef')),
+      // Any key format is accepted; only an empty key or inner whitespace/control characters are not.
+      apiKey: fc.oneof(notString, fc.constantFrom('', ' \n', 'bl_live_1234 567890abcdef', 'bl_live_1234\u0000abcdef', 'bl_live_\u2603')),
       baseUrl: fc.oneof(notString, fc.constantFrom('', 'localhost:8080', 'ftp://x.example', 'http://u:p@x.example', 'http://x.example/?q=1')),
       timeout: badInt(600_000),
       maxRetries: badInt(10, 0),
@@ -168,6 +169,9 @@ describe('property: invalid SDK input never reaches the network', () => {
         fc.constant({ overflow: 'drop' }),
         fc.constant({ retryBaseMs: 100, retryMaxMs: 10 }),
         fc.constant({ unknownOption: 1 }),
+        fc.constant({ maxBatchSize: 500, maxBufferedEvents: 100 }),
+        fc.constant({ enabled: false, flushIntervalMs: 5 }),
+        fc.constant({ blockTimeoutMs: 100 }),
       ),
     });
     await fc.assert(fc.asyncProperty(config, (c) => expectRefusedLocally('new BearLumen', () => new BearLumen(c as never))), { numRuns: RUNS, seed: SEED, endOnFailure: true });

@@ -8,7 +8,7 @@ import { inspect } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearLumen, BearLumenError } from '@bearlumen/node-sdk';
-import { createApiKey, createServer, SqliteStore, type BearLumenServer } from '@bearlumen/node-sdk/server';
+import { apiKeyId, createApiKey, createServer, SqliteStore, type BearLumenServer } from '@bearlumen/node-sdk/server';
 import { ROUTES } from '../../src/protocol/routes';
 import { startChaosProxy, type ChaosProxy } from '../helpers/chaos-proxy';
 
@@ -119,14 +119,15 @@ describe('security: the API key never appears in logs, errors or stats', () => {
     await settle(closed.usage.record({ eventType: 'secret_test', metricName: 'requests', quantity: 1 }));
     await settle(closed.shutdown({ timeoutMs: 300 }));
 
-    const malformed = `${apiKey} `;
+    // Inner whitespace or a control character: refused at construction without quoting the key.
+    const malformed = `${apiKey.slice(0, 12)} ${apiKey.slice(12)}`;
     try {
       new BearLumen({ apiKey: malformed, handleExit: false });
     } catch (error) {
       renderError(error);
     }
     const previous = process.env['BEARLUMEN_API_KEY'];
-    process.env['BEARLUMEN_API_KEY'] = `x${apiKey}`;
+    process.env['BEARLUMEN_API_KEY'] = `${apiKey.slice(0, 12)}\u0007${apiKey.slice(12)}`;
     try {
       new BearLumen({ handleExit: false });
     } catch (error) {
@@ -137,7 +138,8 @@ describe('security: the API key never appears in logs, errors or stats', () => {
     }
 
     expect(seen.some((text) => text.includes('api_key_invalid'))).toBe(true);
-    expect(seen.some((text) => text.includes('apiKey must look like'))).toBe(true);
+    expect(seen.some((text) => text.includes('apiKey must not contain whitespace'))).toBe(true);
+    expect(seen.some((text) => text.includes('BEARLUMEN_API_KEY must not contain whitespace'))).toBe(true);
     for (const key of [wrongKey, apiKey]) {
       expectNoSecret(key, 'SDK log', sdkLines);
       expectNoSecret(key, 'error, stats or report', seen);
@@ -148,5 +150,8 @@ describe('security: the API key never appears in logs, errors or stats', () => {
     expect(serverLines.length).toBeGreaterThan(20);
     expectNoSecret(apiKey, 'server log', serverLines);
     expectNoSecret('bl_live_wrongwrongwrongwrongwrong0123', 'server log', serverLines);
+    // Requests are attributed to a key by its key id instead.
+    const attributed = serverLines.filter((line) => line.includes(`"keyId":"${apiKeyId(apiKey)}"`));
+    expect(attributed.some((line) => line.includes('request completed'))).toBe(true);
   });
 });

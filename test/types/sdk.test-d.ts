@@ -21,6 +21,7 @@ import {
   type ShutdownReport,
   type Subscription,
   type SubscriptionCreateInput,
+  type UsageEventInput,
   type UsageRecordInput,
   type UsageRecordResponse,
 } from '@bearlumen/node-sdk';
@@ -108,9 +109,12 @@ describe('the reference surface', () => {
     expectTypeOf(client.shutdown).parameters.toEqualTypeOf<[options?: { timeoutMs?: number }]>();
     expectTypeOf(client.shutdown).returns.resolves.toEqualTypeOf<ShutdownReport>();
     expectTypeOf(client.stats).returns.toEqualTypeOf<PipelineStats>();
-    client.on('flush', (payload) => expectTypeOf(payload.events).toEqualTypeOf<number>());
+    client.on('flush', (payload) => expectTypeOf(payload.count).toEqualTypeOf<number>());
     client.on('error', (payload) => expectTypeOf(payload.error).toMatchTypeOf<BearLumenError>());
+    client.on('error', (payload) => expectTypeOf(payload.count).toEqualTypeOf<number>());
     client.on('drop', (payload) => expectTypeOf(payload.count).toEqualTypeOf<number>());
+    client.on('drop', (payload) => expectTypeOf(payload.events).toEqualTypeOf<UsageEventInput[]>());
+    expectTypeOf(client.stats().inFlightBatches).toEqualTypeOf<number>();
     expectTypeOf(client.on('flush', () => undefined)).toEqualTypeOf<() => void>();
   });
 

@@ -55,13 +55,34 @@ describe('resolveConfig', () => {
     expect(error.message).toContain('BEARLUMEN_API_KEY');
   });
 
-  it('rejects a malformed key without quoting it', () => {
-    const secret = 'sk_live_ThisLooksSecret12345';
+  it('rejects a key with inner whitespace or control characters without quoting it, naming its source', () => {
+    const secret = 'sk_live_This LooksSecret12345';
     const error = validationError(() => resolveConfig({ apiKey: secret }, {}));
     expect(error.field).toBe('apiKey');
-    expect(error.message).not.toContain(secret);
-    expect(JSON.stringify(error)).not.toContain(secret);
-    expect(validationError(() => resolveConfig({}, { BEARLUMEN_API_KEY: 'bl_live_short' })).field).toBe('BEARLUMEN_API_KEY');
+    expect(error.message).toMatch(/must not contain whitespace.*found whitespace at position 12/);
+    expect(error.message).not.toContain('LooksSecret');
+    expect(JSON.stringify(error)).not.toContain('LooksSecret');
+    const fromEnv = validationError(() => resolveConfig({}, { BEARLUMEN_API_KEY: 'bl_live_a\u0007b' }));
+    expect(fromEnv.field).toBe('BEARLUMEN_API_KEY');
+    expect(fromEnv.message).toContain('a control character');
+    expect(validationError(() => resolveConfig({ apiKey: 'bl_live_\u2603' }, {})).message).toContain('above U+00FF');
+    expect(validationError(() => resolveConfig({ apiKey: 'bl_live_\u{1F600}' }, {})).message).toContain('above U+00FF');
+  });
+
+  it('trims surrounding whitespace (a secret file ending in a newline) and accepts any other key format', () => {
+    expect(resolveConfig({ apiKey: `  ${KEY}\n` }, {}).apiKey).toBe(KEY);
+    expect(resolveConfig({}, { BEARLUMEN_API_KEY: `${KEY}\r\n` }).apiKey).toBe(KEY);
+    expect(resolveConfig({ apiKey: 'sk-proj-Future.Format/Key=' }, {}).apiKey).toBe('sk-proj-Future.Format/Key=');
+    expect(resolveConfig({ apiKey: 'x' }, {}).apiKey).toBe('x');
+  });
+
+  it("apiKey: '' with BEARLUMEN_API_KEY set says the empty apiKey is the problem, not a missing key", () => {
+    const error = validationError(() => resolveConfig({ apiKey: '' }, { BEARLUMEN_API_KEY: KEY }));
+    expect(error.field).toBe('apiKey');
+    expect(error.message).toMatch(/is an empty string.*BEARLUMEN_API_KEY is set but not used/);
+    expect(error.message).not.toMatch(/required/);
+    expect(validationError(() => resolveConfig({ apiKey: ' \n' }, {})).message).toMatch(/only whitespace.*BEARLUMEN_API_KEY is not set either/);
+    expect(validationError(() => resolveConfig({}, { BEARLUMEN_API_KEY: ' ' })).message).toMatch(/required.*BEARLUMEN_API_KEY is set but empty/);
   });
 
   it.each([

@@ -12,6 +12,7 @@ import {
   BearLumenNotFoundError,
   BearLumenRateLimitError,
   BearLumenServerError,
+  BearLumenUserAbortError,
 } from '@bearlumen/node-sdk';
 import { HttpTransport, type Sleep } from '../../src/transport/http';
 
@@ -141,10 +142,20 @@ describe('HttpTransport', () => {
     [409, BearLumenConflictError, 'external_id_taken'],
     [422, BearLumenInvalidRequestError, 'idempotency_key_reused'],
   ])('never retries %i %s', async (status, cls, code) => {
-    const { transport, seen } = setup(() => ({ status, data: errorBody(code) }));
+    // As our server answers: every error carries x-should-retry from its code table.
+    const { transport, seen } = setup(() => ({ status, data: errorBody(code), headers: { 'x-should-retry': 'false' } }));
     const error = await transport.request({ method: 'POST', path: '/x', body: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(cls);
     expect(seen).toHaveLength(1);
+  });
+
+  it("obeys x-should-retry before the status: no retry of a 503 marked false, a retry of a 400 marked true", async () => {
+    const refused = setup(() => ({ status: 503, data: errorBody('unavailable'), headers: { 'x-should-retry': 'false' } }));
+    await expect(refused.transport.request({ method: 'GET', path: '/x' })).rejects.toBeInstanceOf(BearLumenServerError);
+    expect(refused.seen).toHaveLength(1);
+    const retried = setup((_s, n) => (n === 1 ? { status: 400, data: errorBody('parameter_invalid'), headers: { 'x-should-retry': 'true' } } : { status: 200, data: {} }));
+    await retried.transport.request({ method: 'GET', path: '/x' });
+    expect(retried.seen).toHaveLength(2);
   });
 
   it('retries a 409 idempotency_request_in_progress', async () => {
@@ -190,8 +201,9 @@ describe('HttpTransport', () => {
       });
     const { transport, seen } = setup(() => ({ status: 503, data: errorBody('unavailable') }), { sleep });
     const error = await transport.request({ method: 'GET', path: '/x', signal: controller.signal }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BearLumenConnectionError);
-    expect((error as BearLumenConnectionError).code).toBe('aborted');
+    expect(error).toBeInstanceOf(BearLumenUserAbortError);
+    expect(error).not.toBeInstanceOf(BearLumenConnectionError);
+    expect((error as BearLumenUserAbortError).code).toBe('aborted');
     expect(seen).toHaveLength(1);
   });
 

@@ -14,11 +14,14 @@ describe('retry policy', () => {
     for (const status of [200, 400, 401, 403, 404, 413, 415, 422, 501]) expect(isRetryableStatus(status)).toBe(false);
   });
 
-  it('treats 409 external_id_taken as final but other 409s as retryable', () => {
-    expect(isRetryableResponse(409, 'external_id_taken')).toBe(false);
-    expect(isRetryableResponse(409, 'idempotency_request_in_progress')).toBe(true);
-    expect(isRetryableResponse(503, 'unavailable')).toBe(true);
-    expect(isRetryableResponse(422, 'idempotency_key_reused')).toBe(false);
+  it("obeys the server's x-should-retry first, and falls back to the status without it", () => {
+    expect(isRetryableResponse(409, 'false')).toBe(false);
+    expect(isRetryableResponse(409, 'true')).toBe(true);
+    expect(isRetryableResponse(503, 'false')).toBe(false);
+    expect(isRetryableResponse(400, ' TRUE ')).toBe(true);
+    expect(isRetryableResponse(409, undefined)).toBe(true);
+    expect(isRetryableResponse(422, undefined)).toBe(false);
+    expect(isRetryableResponse(502, 'maybe')).toBe(true);
   });
 
   it('backs off with full jitter under an exponential, capped ceiling', () => {

@@ -15,12 +15,18 @@ import {
 
 const tags = ['subscriptions'];
 
-/** Normalise a period bound to RFC 3339 UTC and check the order. @throws {ApiError} 400 naming the field. */
+const PERIOD_RULE = 'must be an ISO 8601 date (2024-01-31, read as 00:00 UTC) or an RFC 3339 date-time';
+
+/**
+ * Normalise a period bound to RFC 3339 UTC and check the order. A date-only bound (already checked to
+ * be a real date by the schema) is 00:00 UTC of that day, which is how Date.parse reads that form.
+ * @throws {ApiError} 400 naming the field.
+ */
 function checkPeriod(start: string, end: string): { start: string; end: string } {
   const startMs = Date.parse(start);
   const endMs = Date.parse(end);
-  if (Number.isNaN(startMs)) throw new ApiError('parameter_invalid', `currentPeriodStart must be an RFC 3339 date-time (got ${describeValue(start)})`, { param: 'currentPeriodStart' });
-  if (Number.isNaN(endMs)) throw new ApiError('parameter_invalid', `currentPeriodEnd must be an RFC 3339 date-time (got ${describeValue(end)})`, { param: 'currentPeriodEnd' });
+  if (Number.isNaN(startMs)) throw new ApiError('parameter_invalid', `currentPeriodStart ${PERIOD_RULE} (got ${describeValue(start)})`, { param: 'currentPeriodStart' });
+  if (Number.isNaN(endMs)) throw new ApiError('parameter_invalid', `currentPeriodEnd ${PERIOD_RULE} (got ${describeValue(end)})`, { param: 'currentPeriodEnd' });
   if (endMs <= startMs) throw new ApiError('parameter_invalid', `currentPeriodEnd must be after currentPeriodStart (got ${end} <= ${start})`, { param: 'currentPeriodEnd' });
   return { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() };
 }

@@ -11,6 +11,11 @@ export const NullableString = Type.Union([Type.String(), Type.Null()]);
 /** An RFC 3339 date-time string. */
 export const DateTime = Type.String({ format: 'date-time' });
 
+/** An input instant: an ISO 8601 date (read as 00:00 UTC that day) or an RFC 3339 date-time. */
+export const DateOrDateTime = Type.Union([Type.String({ format: 'date' }), Type.String({ format: 'date-time' })], {
+  description: 'ISO 8601 date (YYYY-MM-DD, read as 00:00 UTC) or RFC 3339 date-time with offset',
+});
+
 /** An id-like string of 1–255 characters. */
 export const IdString = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
 

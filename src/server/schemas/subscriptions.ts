@@ -1,6 +1,6 @@
 /** TypeBox schemas of the subscription routes; tied to protocol/types by a type test. */
 import { Type } from 'typebox';
-import { DateTime, IdString, LimitParam, MetadataSchema, NullableString, OffsetParam } from './common';
+import { DateOrDateTime, DateTime, IdString, LimitParam, MetadataSchema, NullableString, OffsetParam } from './common';
 
 /** `SubscriptionStatus`: ACTIVE or CANCELED. */
 export const SubscriptionStatusSchema = Type.Union([Type.Literal('ACTIVE'), Type.Literal('CANCELED')]);
@@ -25,8 +25,8 @@ export const SubscriptionCreateInputSchema = Type.Object(
   {
     userId: IdString,
     pricingPlanId: IdString,
-    currentPeriodStart: DateTime,
-    currentPeriodEnd: DateTime,
+    currentPeriodStart: DateOrDateTime,
+    currentPeriodEnd: DateOrDateTime,
     stripeSubscriptionId: Type.Optional(IdString),
     metadata: Type.Optional(MetadataSchema),
   },
@@ -37,8 +37,8 @@ export const SubscriptionCreateInputSchema = Type.Object(
 export const SubscriptionUpdateInputSchema = Type.Object(
   {
     pricingPlanId: Type.Optional(IdString),
-    currentPeriodStart: Type.Optional(DateTime),
-    currentPeriodEnd: Type.Optional(DateTime),
+    currentPeriodStart: Type.Optional(DateOrDateTime),
+    currentPeriodEnd: Type.Optional(DateOrDateTime),
     stripeSubscriptionId: Type.Optional(Type.Union([IdString, Type.Null()])),
     metadata: Type.Optional(MetadataSchema),
   },

@@ -6,6 +6,7 @@
  */
 import type { EndUser, EndUserStatus, Subscription } from '../../protocol/types';
 import { newId } from '../ids';
+import { keyIdOfDigest } from '../key-id';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { applyPostgresMigrations } from './postgres-migrate';
 import { createPool, redactUrl, type PostgresPoolOptions } from './postgres-pool';
@@ -13,6 +14,7 @@ import { PostgresUsage } from './postgres-usage';
 import { toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
 import {
   CLAIM_ABANDONED_MS,
+  type ApiKeyInfo,
   type EndUserListQuery,
   type EndUserPage,
   type EndUserPatch,
@@ -89,9 +91,15 @@ export class PostgresStore extends PostgresUsage implements Store {
     return { id: row.id, name: row.name, createdAt: row.created_at };
   }
 
-  async addApiKey(tenantId: string, keyHash: string, prefix: string): Promise<void> {
-    const sql = 'INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at) VALUES ($1, $2, $3, $4)';
-    await this.pool.query(sql, [keyHash, tenantId, prefix, iso(Date.now())]);
+  async addApiKey(tenantId: string, keyHash: string): Promise<void> {
+    const sql = 'INSERT INTO api_keys (key_hash, tenant_id, key_id, created_at) VALUES ($1, $2, $3, $4)';
+    await this.pool.query(sql, [keyHash, tenantId, keyIdOfDigest(keyHash), iso(Date.now())]);
+  }
+
+  async listApiKeys(tenantId: string): Promise<ApiKeyInfo[]> {
+    const sql = 'SELECT key_id, created_at FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, key_id';
+    const { rows } = await this.pool.query<{ key_id: string; created_at: string }>(sql, [tenantId]);
+    return rows.map((r) => ({ keyId: r.key_id, createdAt: r.created_at }));
   }
 
   async findTenantByKeyHash(keyHash: string): Promise<Tenant | null> {

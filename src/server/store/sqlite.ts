@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
+import { keyIdOfDigest } from '../key-id';
 import { loadSqliteDriver } from './driver';
 import type { EndUser, EndUserStatus, Subscription } from '../../protocol/types';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
@@ -13,6 +14,7 @@ import { SqliteUsage } from './sqlite-usage';
 import { toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
 import {
   CLAIM_ABANDONED_MS,
+  type ApiKeyInfo,
   type EndUserListQuery,
   type EndUserPage,
   type EndUserPatch,
@@ -77,8 +79,13 @@ export class SqliteStore extends SqliteUsage implements Store {
     return tenant;
   }
 
-  async addApiKey(tenantId: string, keyHash: string, prefix: string): Promise<void> {
-    this.stmt('INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at) VALUES (?, ?, ?, ?)').run(keyHash, tenantId, prefix, iso(Date.now()));
+  async addApiKey(tenantId: string, keyHash: string): Promise<void> {
+    this.stmt('INSERT INTO api_keys (key_hash, tenant_id, key_id, created_at) VALUES (?, ?, ?, ?)').run(keyHash, tenantId, keyIdOfDigest(keyHash), iso(Date.now()));
+  }
+
+  async listApiKeys(tenantId: string): Promise<ApiKeyInfo[]> {
+    const rows = this.stmt('SELECT key_id, created_at FROM api_keys WHERE tenant_id = ? ORDER BY created_at, key_id').all(tenantId) as { key_id: string; created_at: string }[];
+    return rows.map((r) => ({ keyId: r.key_id, createdAt: r.created_at }));
   }
 
   async findTenantByKeyHash(keyHash: string): Promise<Tenant | null> {

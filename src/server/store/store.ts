@@ -7,7 +7,7 @@
  * in (already measured by the validator) and as parsed objects on the way out.
  *
  * Every method that touches tenant data takes `tenantId` first and must never read or change a
- * row of another tenant: that is the isolation guarantee of the API (DESIGN §3).
+ * row of another tenant: that is the isolation guarantee of the API (docs/design-decisions.md, "Tenant isolation").
  */
 import type {
   AggregationWindow,
@@ -28,6 +28,13 @@ export interface Tenant {
   id: string;
   /** Unique human name, e.g. `default` or `acme`. */
   name: string;
+  createdAt: string;
+}
+
+/** What the store tells about an API key: never the key, never its digest. */
+export interface ApiKeyInfo {
+  /** `key_` + 12 hex digits of the key's digest (see `keyIdOfDigest`). */
+  keyId: string;
   createdAt: string;
 }
 
@@ -225,8 +232,13 @@ export interface Store {
   // Tenants and keys
   /** Create a tenant, or return the existing one with that name. */
   ensureTenant(name: string): Promise<Tenant>;
-  /** Store a key's SHA-256 hex digest for a tenant (the key itself is never stored). `prefix` is kept for display. */
-  addApiKey(tenantId: string, keyHash: string, prefix: string): Promise<void>;
+  /**
+   * Store a key's SHA-256 hex digest for a tenant (the key itself is never stored), with its public
+   * key id `key_` + the digest's first 12 hex digits (`keyIdOfDigest` in auth.ts).
+   */
+  addApiKey(tenantId: string, keyHash: string): Promise<void>;
+  /** The keys of a tenant by key id (never the key or its digest), oldest first. */
+  listApiKeys(tenantId: string): Promise<ApiKeyInfo[]>;
   /** The tenant owning the key with this SHA-256 hex digest, or null. */
   findTenantByKeyHash(keyHash: string): Promise<Tenant | null>;
   /** Number of API keys in the store (the CLI creates a development key when it is 0). */

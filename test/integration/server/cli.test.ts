@@ -4,7 +4,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, SqliteStore } from '@bearlumen/node-sdk/server';
+import { apiKeyId, createServer, SqliteStore } from '@bearlumen/node-sdk/server';
+import { DIST, ensureBuilt } from '../../package/ensure-built';
 
 // The CLI runs from source through tsx, as `npx tsx src/server/cli.ts` would.
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
@@ -18,10 +19,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Run the CLI to completion. */
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Run the CLI to completion (from source, or the built `dist/server/cli.js` with `built`). */
+function run(args: string[], options: { built?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, first] = options.built === true ? [process.execPath, `${DIST}server/cli.js`] : [TSX, CLI];
+    const child = spawn(command, [first, ...args], { env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -61,6 +63,9 @@ describe('bearlumen keys create', () => {
     const key = res.stdout.trim();
     expect(res.stdout).toBe(`${key}\n`);
     expect(key).toMatch(/^bl_test_[A-Za-z0-9_-]{16,}$/);
+    // The key id (never the key) goes to stderr, for the operator's records.
+    expect(res.stderr).toBe(`created ${apiKeyId(key)} for tenant "acme"\n`);
+    expect(apiKeyId(key)).toMatch(/^key_[0-9a-f]{12}$/);
 
     const app = await createServer({ store: SqliteStore.open(db), prices: '' });
     try {
@@ -84,6 +89,41 @@ describe('bearlumen keys create', () => {
     const badPort = await run(['serve', '--port', 'eighty']);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toContain('--port must be an integer');
+  });
+});
+
+describe('every command takes --help (built CLI)', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 180_000);
+
+  it.each([
+    [['--help'], 'bearlumen serve'],
+    [['-h'], 'bearlumen keys create'],
+    [['serve', '--help'], '--request-timeout MS'],
+    [['serve', '--port', '1', '-h'], '--keep-alive-timeout MS'],
+    [['keys', '--help'], 'bearlumen keys revoke'],
+    [['keys', 'create', '--help'], 'Usage: bearlumen keys create'],
+    [['keys', 'revoke', '--help'], 'Usage: bearlumen keys revoke'],
+    [['demo', '--help'], 'Usage: bearlumen demo'],
+  ])('bearlumen %j prints its usage on stdout and exits 0', async (args, expected) => {
+    // An unreachable database proves that --help opens nothing.
+    const res = await run(args, { built: true, env: { DATABASE_URL: 'postgres://127.0.0.1:1/none' } });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(expected);
+  });
+
+  it('serve refuses a malformed timeout, naming the flag or variable, with exit 2', async () => {
+    const flag = await run(['serve', '--request-timeout', 'soon'], { built: true });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--request-timeout must be an integer number of milliseconds >= 0 (got "soon")');
+    const variable = await run(['serve'], { built: true, env: { BEARLUMEN_HEADERS_TIMEOUT_MS: '-5' } });
+    expect(variable.code).toBe(2);
+    expect(variable.stderr).toContain('BEARLUMEN_HEADERS_TIMEOUT_MS must be an integer');
+    const inconsistent = await run(['serve', '--port', '0', '--db', ':memory:', '--request-timeout', '1000', '--headers-timeout', '2000'], { built: true });
+    expect(inconsistent.code).toBe(2);
+    expect(inconsistent.stderr).toContain('timeouts.headersMs must be > 0 and <= timeouts.requestMs (1000)');
   });
 });
 

@@ -45,6 +45,13 @@ describe('end users', () => {
     const res = await api.post('/v1/end-users', { externalId: 'dup-ext' });
     expect(res.status).toBe(409);
     expect(res.error).toMatchObject({ code: 'external_id_taken', param: 'externalId' });
+    // A conflict that sending again cannot clear: the server tells clients not to retry.
+    expect(res.headers['x-should-retry']).toBe('false');
+  });
+
+  it('says x-should-retry: false on every refusal that sending again cannot fix', async () => {
+    expect((await api.post('/v1/end-users', {})).headers['x-should-retry']).toBe('false');
+    expect((await api.get('/v1/no-such-route')).headers['x-should-retry']).toBe('false');
   });
 
   it.each([

@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
+import { keyIdOfDigest } from '@bearlumen/node-sdk/server';
 import { describeEachStore, freshTenant } from './engines';
 
 const NOW = Date.UTC(2026, 0, 5, 12);
 const iso = (ms: number) => new Date(ms).toISOString();
 let n = 0;
 const uid = (prefix: string) => `${prefix}${(n += 1)}_${Math.random().toString(36).slice(2, 8)}`;
+/** A digest shaped like the real ones (64 hex digits), unique per call. */
+const digest = () => createHash('sha256').update(uid('key')).digest('hex');
 
 describeEachStore('store: tenants and API keys', (store) => {
   it('ensureTenant returns the same tenant for the same name, even when called concurrently', async () => {
@@ -19,8 +23,8 @@ describeEachStore('store: tenants and API keys', (store) => {
   it('finds a tenant by key hash and counts keys', async () => {
     const tenant = await store().ensureTenant(uid('tenant-'));
     const before = await store().countApiKeys();
-    const hash = uid('hash');
-    await store().addApiKey(tenant.id, hash, 'bl_test_abcd');
+    const hash = digest();
+    await store().addApiKey(tenant.id, hash);
     expect(await store().countApiKeys()).toBe(before + 1);
     expect(await store().findTenantByKeyHash(hash)).toEqual(tenant);
     expect(await store().findTenantByKeyHash(uid('missing'))).toBeNull();
@@ -28,13 +32,26 @@ describeEachStore('store: tenants and API keys', (store) => {
 
   it('revokeApiKey removes exactly that key; a second revoke reports false', async () => {
     const tenant = await store().ensureTenant(uid('tenant-'));
-    const [revoked, kept] = [uid('hash'), uid('hash')];
-    await store().addApiKey(tenant.id, revoked, 'bl_test_abcd');
-    await store().addApiKey(tenant.id, kept, 'bl_test_efgh');
+    const [revoked, kept] = [digest(), digest()];
+    await store().addApiKey(tenant.id, revoked);
+    await store().addApiKey(tenant.id, kept);
     expect(await store().revokeApiKey(revoked)).toBe(true);
     expect(await store().findTenantByKeyHash(revoked)).toBeNull();
     expect(await store().findTenantByKeyHash(kept)).toEqual(tenant);
     expect(await store().revokeApiKey(revoked)).toBe(false);
+    expect(await store().listApiKeys(tenant.id)).toEqual([{ keyId: keyIdOfDigest(kept), createdAt: expect.any(String) }]);
+  });
+
+  it('lists a tenant\'s keys by key id (key_ + 12 hex digits of the digest), never the digest', async () => {
+    const [tenant, other] = [await store().ensureTenant(uid('tenant-')), await store().ensureTenant(uid('tenant-'))];
+    const [a, b, c] = [digest(), digest(), digest()];
+    await store().addApiKey(tenant.id, a);
+    await store().addApiKey(tenant.id, b);
+    await store().addApiKey(other.id, c);
+    const listed = await store().listApiKeys(tenant.id);
+    expect(listed.map((k) => k.keyId).sort()).toEqual([`key_${a.slice(0, 12)}`, `key_${b.slice(0, 12)}`].sort());
+    expect(JSON.stringify(listed)).not.toContain(a.slice(12));
+    expect(await store().listApiKeys(uid('ten_missing'))).toEqual([]);
   });
 });
 

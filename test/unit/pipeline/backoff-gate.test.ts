@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BackoffGate, MAX_RETRY_AFTER_MS } from '../../../src/pipeline/backoff-gate';
+import { BackoffGate } from '../../../src/pipeline/backoff-gate';
+import { MAX_RETRY_AFTER_MS } from '../../../src/transport/retry-policy';
 
 describe('BackoffGate', () => {
   beforeEach(() => {
@@ -47,6 +48,22 @@ describe('BackoffGate', () => {
     g.succeed();
     expect(g.isOpen).toBe(false);
     expect(g.fail(await g.pass())).toBe(100);
+  });
+
+  it('caps the wait before each probe at probeMaxMs, however long the outage, while a Retry-After still wins', async () => {
+    const g = new BackoffGate({ baseMs: 100, maxMs: 10_000, probeMaxMs: 300, now: () => Date.now(), random: () => 1 });
+    const delays: number[] = [];
+    let pass = await g.pass();
+    for (let i = 0; i < 5; i++) {
+      delays.push(g.fail(pass));
+      const next = g.pass();
+      await vi.advanceTimersByTimeAsync(delays[i] as number);
+      pass = await next;
+      expect(pass.isProbe).toBe(true);
+    }
+    expect(delays).toEqual([100, 200, 300, 300, 300]);
+    expect(g.failures).toBe(5);
+    expect(g.fail(pass, 2000)).toBe(2000);
   });
 
   it('counts failures of requests already in flight as one outage step, honouring their Retry-After', async () => {

@@ -87,7 +87,7 @@ describe('pipeline bounds (fake transport)', () => {
       for (let i = 0; i < 3; i++) void pipeline.record(usageEvent(i));
       await pipeline.flush();
       await sleep(20);
-      expect(errors).toEqual([{ error: expect.any(BearLumenAuthenticationError), events: 3, willRetry: false }]);
+      expect(errors).toEqual([{ error: expect.any(BearLumenAuthenticationError), count: 3, willRetry: false }]);
       expect(pipeline.stats()).toMatchObject({ failed: 3, lastError: { code: 'api_key_invalid' } });
       expect(unhandled).toEqual([]);
     } finally {

@@ -33,28 +33,38 @@ describe('pipeline retries (fake transport)', () => {
   });
 
   it('while the server fails, only one batch at a time probes it; the others wait for the same backoff', async () => {
-    const transport = new FakeTransport();
-    let isDown = true;
-    let concurrentWhileDown = 0;
-    let inFlight = 0;
-    transport.responder = async () => {
-      inFlight += 1;
-      if (isDown) concurrentWhileDown = Math.max(concurrentWhileDown, inFlight);
-      await sleep(1);
-      inFlight -= 1;
-      return isDown ? down() : undefined;
-    };
-    const pipeline = pipelineWith(transport, { maxBatchSize: 1, concurrency: 4, retryBaseMs: 5, retryMaxMs: 20 });
-    const first = pipeline.record(usageEvent(0));
-    await sleep(30); // the gate is open now
-    const rest = Array.from({ length: 3 }, (_, i) => pipeline.record(usageEvent(i + 1)));
-    await sleep(80);
-    isDown = false;
-    await pipeline.flush();
-    await expect(Promise.all([first, ...rest])).resolves.toHaveLength(4);
-    // With four independent retry loops, up to four requests would hit the failing server at once.
-    expect(concurrentWhileDown).toBe(1);
-    expect(pipeline.stats().delivered).toBe(4);
+    vi.useFakeTimers();
+    try {
+      const transport = new FakeTransport();
+      let isDown = true;
+      let concurrentWhileDown = 0;
+      let inFlight = 0;
+      transport.responder = async () => {
+        inFlight += 1;
+        if (isDown) concurrentWhileDown = Math.max(concurrentWhileDown, inFlight);
+        await sleep(1);
+        inFlight -= 1;
+        return isDown ? down() : undefined;
+      };
+      const pipeline = pipelineWith(transport, { maxBatchSize: 1, concurrency: 4, retryBaseMs: 5, retryMaxMs: 20 });
+      const first = pipeline.record(usageEvent(0));
+      await vi.advanceTimersByTimeAsync(30);
+      expect(pipeline.stats().circuit).toBe('open');
+      const rest = Array.from({ length: 3 }, (_, i) => pipeline.record(usageEvent(i + 1)));
+      await vi.advanceTimersByTimeAsync(80);
+      const probesWhileDown = transport.calls.length;
+      isDown = false;
+      const flushed = pipeline.flush();
+      await vi.advanceTimersByTimeAsync(100);
+      await flushed;
+      await expect(Promise.all([first, ...rest])).resolves.toHaveLength(4);
+      // With four independent retry loops, up to four requests would hit the failing server at once.
+      expect(concurrentWhileDown).toBe(1);
+      expect(probesWhileDown).toBeGreaterThan(1);
+      expect(pipeline.stats().delivered).toBe(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('honours Retry-After on a 503 before the next attempt', async () => {
@@ -89,7 +99,8 @@ describe('pipeline retries (fake transport)', () => {
       await vi.advanceTimersByTimeAsync(119_000);
       expect(settled).toBe(0);
       expect(pipeline.stats()).toMatchObject({ circuit: 'open', dropped: 0, inFlight: 2500 - pipeline.stats().buffered });
-      await vi.advanceTimersByTimeAsync(60_000);
+      // The next probe comes within probeMaxMs (5 s) of the server's return, not retryMaxMs (30 s).
+      await vi.advanceTimersByTimeAsync(1000 + 5000 + 100);
       expect(settled).toBe(2500);
       expect(pipeline.stats()).toMatchObject({ delivered: 2500, dropped: 0, failed: 0, circuit: 'closed' });
       expect(transport.stored.size).toBe(2500);
@@ -151,7 +162,7 @@ describe('pipeline refusals (fake transport)', () => {
       throw new Error('listener bug');
     });
     const seen: number[] = [];
-    pipeline.on('flush', (flush) => seen.push(flush.events));
+    pipeline.on('flush', (flush) => seen.push(flush.count));
     const result = pipeline.record(usageEvent(1));
     await pipeline.flush();
     await expect(result).resolves.toMatchObject({ recorded: true });
@@ -170,18 +181,29 @@ describe('pipeline modes and shutdown (fake transport)', () => {
   });
 
   it('at the shutdown deadline aborts the in-flight request, reports the events unsent and closes the transport', async () => {
-    const transport = new FakeTransport();
-    transport.responder = () => new Promise(() => {}); // never answers
-    const pipeline = pipelineWith(transport);
-    const result = pipeline.record(usageEvent(5));
-    void pipeline.flush();
-    await sleep(5);
-    const report = await pipeline.shutdown({ timeoutMs: 20 });
-    expect(report).toMatchObject({ delivered: 0, failed: 0, dropped: 1, droppedByReason: { shutdown_timeout: 1 } });
-    expect(report.unsent).toEqual([expect.objectContaining({ quantity: 5, idempotencyKey: expect.any(String) })]);
-    await expect(result).rejects.toBeInstanceOf(BearLumenClosedError);
-    expect(transport.requests[0]?.signal?.aborted).toBe(true);
-    expect(transport.isClosed).toBe(true);
-    await expect(pipeline.shutdown()).resolves.toBe(report);
+    vi.useFakeTimers();
+    try {
+      const transport = new FakeTransport();
+      transport.responder = () => new Promise(() => {}); // never answers
+      const pipeline = pipelineWith(transport);
+      const result = pipeline.record(usageEvent(5));
+      result.catch(() => undefined);
+      await vi.advanceTimersByTimeAsync(5);
+      expect(transport.requests).toHaveLength(1);
+      const shutdown = pipeline.shutdown({ timeoutMs: 20 });
+      await vi.advanceTimersByTimeAsync(19);
+      expect(transport.isClosed).toBe(false);
+      await vi.advanceTimersByTimeAsync(100);
+      const report = await shutdown;
+      expect(report).toMatchObject({ delivered: 0, failed: 0, dropped: 1, droppedByReason: { shutdown_timeout: 1 } });
+      expect(report.unsent).toEqual([expect.objectContaining({ quantity: 5, idempotencyKey: expect.any(String) })]);
+      await expect(result).rejects.toBeInstanceOf(BearLumenClosedError);
+      expect(transport.requests[0]?.signal?.aborted).toBe(true);
+      expect(transport.isClosed).toBe(true);
+      expect(transport.closeTimeoutMs).toBe(0);
+      await expect(pipeline.shutdown()).resolves.toBe(report);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

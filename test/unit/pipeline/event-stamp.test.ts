@@ -52,4 +52,18 @@ describe('estimateEventBytes', () => {
     ];
     for (const sample of samples) expect(estimateEventBytes(sample)).toBeGreaterThanOrEqual(JSON.stringify(sample).length);
   });
+
+  it('counts UTF-8 bytes, not characters: at least the UTF-8 JSON size for multi-byte text, short and long', () => {
+    const samples: UsageEventInput[] = [
+      { ...event, metadata: { 'clé': 'é', emoji: '😀😀', note: '€'.repeat(3000) } },
+      { ...event, subscriptionId: 'sub_€€€', metadata: { text: '日本語のテキスト'.repeat(100), short: 'ünï' } },
+      { ...event, metadata: { nested: { text: '€'.repeat(400) } } },
+    ];
+    for (const sample of samples) {
+      const utf8 = Buffer.byteLength(JSON.stringify(sample), 'utf8');
+      expect(estimateEventBytes(sample)).toBeGreaterThanOrEqual(utf8);
+      // And not wildly above it: long text is measured, only short strings are rounded up.
+      expect(estimateEventBytes(sample)).toBeLessThan(utf8 + 400);
+    }
+  });
 });

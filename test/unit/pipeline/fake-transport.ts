@@ -44,8 +44,12 @@ export class FakeTransport implements Transport {
     return { recordedCount, skippedCount: results.length - recordedCount, results };
   }
 
-  async close(): Promise<void> {
+  /** The `timeoutMs` the last close() was given (the rest of the shutdown deadline). */
+  closeTimeoutMs: number | undefined;
+
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.isClosed = true;
+    this.closeTimeoutMs = options.timeoutMs;
   }
 }
 

@@ -31,6 +31,30 @@ describe('resolveBatchingOptions', () => {
     expect(() => resolveBatchingOptions(input as never)).toThrow(message);
   });
 
+  it.each([
+    [{ maxBatchSize: 500, maxBufferedEvents: 100 }, 'batching.maxBatchSize must be <= batching.maxBufferedEvents (100): a batch could never fill (got 500)'],
+    [{ maxBatchBytes: 8192, maxBufferedBytes: 4096 }, 'batching.maxBatchBytes must be <= batching.maxBufferedBytes (4096): a batch could never fill (got 8192)'],
+    [{ enabled: false, flushIntervalMs: 50 }, 'batching.flushIntervalMs has no effect when batching.enabled is false'],
+    [{ enabled: false, maxBatchSize: 10 }, 'batching.maxBatchSize has no effect when batching.enabled is false'],
+    [{ blockTimeoutMs: 100 }, "batching.blockTimeoutMs has no effect unless batching.overflow is 'block'"],
+    [{ overflow: 'reject', maxBlockedRecords: 5 }, "batching.maxBlockedRecords has no effect unless batching.overflow is 'block'"],
+    [{ enabled: 'no' }, 'batching.enabled must be a boolean'],
+    [{ overflow: 'block', blockTimeoutMs: 0 }, 'batching.blockTimeoutMs must be an integer between 1 and 3600000 (got 0)'],
+  ])('checks options against each other: refuses %j', (input, message) => {
+    expect(() => resolveBatchingOptions(input as never)).toThrow(BearLumenValidationError);
+    expect(() => resolveBatchingOptions(input as never)).toThrow(message);
+  });
+
+  it('lowers a default batch bound to a smaller buffer bound given alone', () => {
+    expect(resolveBatchingOptions({ maxBufferedEvents: 50 })).toMatchObject({ maxBatchSize: 50, maxBufferedEvents: 50 });
+    expect(resolveBatchingOptions({ maxBufferedBytes: 100_000 })).toMatchObject({ maxBatchBytes: 100_000 });
+  });
+
+  it('enabled: false keeps the retry budget, exit timeout and other delivery options', () => {
+    const resolved = resolveBatchingOptions({ enabled: false, maxRetryDurationMs: 1234, exitTimeoutMs: 321, concurrency: 2, overflow: 'block', blockTimeoutMs: 99 });
+    expect(resolved).toMatchObject({ enabled: false, maxRetryDurationMs: 1234, exitTimeoutMs: 321, concurrency: 2, blockTimeoutMs: 99 });
+  });
+
   it('rejects unknown keys such as a misspelt option', () => {
     expect(() => resolveBatchingOptions({ maxBatchsize: 5 } as never)).toThrow(/batching\.maxBatchsize is not a known option/);
   });

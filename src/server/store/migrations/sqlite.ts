@@ -92,4 +92,14 @@ CREATE TABLE request_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'api key ids',
+    // The display column held the key's first 12 characters, secret ones included. It now holds the
+    // key id, derived from the digest exactly as keyIdOfDigest() does (src/server/key-id.ts).
+    sql: `
+ALTER TABLE api_keys RENAME COLUMN prefix TO key_id;
+UPDATE api_keys SET key_id = 'key_' || substr(key_hash, 1, 12);
+`,
+  },
 ];
