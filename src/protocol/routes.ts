@@ -19,6 +19,7 @@ export const ROUTES = {
   costByWorkflow: '/v1/cost-attribution/by-workflow',
   costAgents: '/v1/cost-attribution/agents',
   costWorkflows: '/v1/cost-attribution/workflows',
+  prices: '/v1/prices',
 } as const;
 
 /** Prefixes of server-assigned ids. */

@@ -17,6 +17,7 @@ import { installNulGuard } from './nul-guard';
 import { Pricer } from './pricing';
 import { installRequestIdempotency } from './request-idempotency';
 import { costAttributionRoutes } from './routes/cost-attribution';
+import { priceRoutes } from './routes/prices';
 import { endUserRoutes } from './routes/end-users';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { usageRoutes } from './routes/usage';
@@ -36,6 +37,12 @@ export interface ServerOptions {
    * @default process.env.BEARLUMEN_PRICES, else none
    */
   prices?: Pricer | string;
+  /**
+   * A genai-prices data file (its `data.json` format) used instead of the bundled data, so newer
+   * prices apply without upgrading the package (docs/server.md "Pricing"). Ignored when `prices` is a Pricer.
+   * @default process.env.BEARLUMEN_PRICES_DATA, else the bundled data
+   */
+  pricesData?: string;
   /**
    * fastify logger option (`true`, `false` or pino options).
    * @default false
@@ -80,7 +87,7 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   const { store, now = Date.now } = options;
   const timeouts = resolveTimeouts(options.timeouts);
   const pricesOption = options.prices ?? process.env['BEARLUMEN_PRICES'];
-  const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption);
+  const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption, options.pricesData ?? process.env['BEARLUMEN_PRICES_DATA']);
   const retainEnv = process.env['BEARLUMEN_RETAIN_EVENTS_DAYS'];
   const retainDays =
     options.retainEventsDays !== undefined
@@ -147,6 +154,7 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   await app.register(subscriptionRoutes, context);
   await app.register(usageRoutes, context);
   await app.register(costAttributionRoutes, context);
+  await app.register(priceRoutes, context);
 
   if (retainDays !== undefined) {
     let retention: Retention | undefined;

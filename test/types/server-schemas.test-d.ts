@@ -4,7 +4,10 @@
  */
 import type { Static } from 'typebox';
 import { describe, expectTypeOf, it } from 'vitest';
+import type { PriceLookupParamsSchema, PriceLookupResponseSchema } from '../../src/server/schemas/prices';
 import type {
+  PriceLookupParams,
+  PriceLookupResponse,
   AttributionValuesResponse,
   CostBreakdownItem,
   CostBreakdownResponse,
@@ -111,6 +114,11 @@ describe('server schemas ≡ protocol types', () => {
     expectTypeOf<Static<typeof CostBreakdownItemSchema>>().toEqualTypeOf<CostBreakdownItem>();
     expectTypeOf<Static<typeof CostBreakdownResponseSchema>>().toEqualTypeOf<CostBreakdownResponse>();
     expectTypeOf<Static<typeof AttributionValuesResponseSchema>>().toEqualTypeOf<AttributionValuesResponse>();
+  });
+
+  it('prices', () => {
+    expectTypeOf<Static<typeof PriceLookupParamsSchema>>().toEqualTypeOf<PriceLookupParams>();
+    expectTypeOf<Static<typeof PriceLookupResponseSchema>>().toEqualTypeOf<PriceLookupResponse>();
   });
 
   it('errors and health', () => {

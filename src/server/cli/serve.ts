@@ -44,13 +44,15 @@ export async function serve(argv: string[]): Promise<void> {
   const timeoutOptions = Object.fromEntries(TIMEOUT_FLAGS.map(([, flag]) => [flag, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
-    options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, 'retain-events-days': { type: 'string' }, ...timeoutOptions },
+    options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, 'retain-events-days': { type: 'string' }, 'prices-data': { type: 'string' }, ...timeoutOptions },
     strict: true,
   });
   const host = typeof values.host === 'string' ? values.host : (process.env['BEARLUMEN_HOST'] ?? DEFAULT_HOST);
   const port = parsePort(typeof values.port === 'string' ? values.port : (process.env['BEARLUMEN_PORT'] ?? String(DEFAULT_PORT)));
   const timeouts = parseTimeouts(values);
   const dbFlag = typeof values.db === 'string' ? values.db : undefined;
+  const pricesDataFlag = values['prices-data'];
+  const pricesData = typeof pricesDataFlag === 'string' ? pricesDataFlag : process.env['BEARLUMEN_PRICES_DATA'];
   const server = await loadServer();
   const dbPath = dbFlag ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH;
   const retainFlag = values['retain-events-days'];
@@ -69,6 +71,7 @@ export async function serve(argv: string[]): Promise<void> {
       timeouts,
       logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' },
       ...(retainEventsDays === undefined ? {} : { retainEventsDays }),
+      ...(pricesData === undefined ? {} : { pricesData }),
     });
     await app.listen({ host, port });
   } catch (error) {

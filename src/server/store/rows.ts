@@ -42,6 +42,7 @@ export interface UsageEventRow {
   metadata: string;
   cost_nano: number;
   priced: number;
+  price_source: string | null;
 }
 
 /** Column of each patchable subscription field; a fixed map, so no user input reaches the SQL text. */
@@ -109,6 +110,7 @@ export function toUsageEvent(row: UsageEventRow): UsageEvent {
     costUsd: nanoToUsd(row.cost_nano),
     costNanoUsd: row.cost_nano,
     priced: row.priced === 1,
+    priceSource: row.price_source,
   };
 }
 

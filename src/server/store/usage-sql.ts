@@ -171,7 +171,7 @@ export function usageReads(d: Dialect) {
       const p = new SqlParams(d);
       const where = eventsWhere(p, tenantId, f, Math.max(f.startMs, fromMs), f.endMs);
       const sql = `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
-          ${d.pricedAsInt('priced')} AS priced
+          ${d.pricedAsInt('priced')} AS priced, price_source
         FROM usage_events WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
       return { sql, params: p.values };
     },
