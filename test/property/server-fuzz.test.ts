@@ -49,7 +49,9 @@ async function openSqlite(): Promise<FuzzEngine> {
       const tables = reader.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
       for (const { name } of tables) {
         hash.update(name);
-        for (const row of reader.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).raw().all()) hash.update(JSON.stringify(row));
+        // Rows sorted as text: some tables (the rollups) are WITHOUT ROWID, and only the content matters.
+        const rows = reader.prepare(`SELECT * FROM "${name}"`).raw().all().map((row) => JSON.stringify(row));
+        for (const row of rows.sort()) hash.update(row);
       }
       return hash.digest('hex');
     },
@@ -72,8 +74,8 @@ async function openPostgres(): Promise<FuzzEngine> {
       const tables = await reader.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1");
       for (const { name } of tables.rows) {
         hash.update(name);
-        const rows = await reader.query({ text: `SELECT * FROM "${name}" ORDER BY 1`, rowMode: 'array' });
-        for (const row of rows.rows) hash.update(JSON.stringify(row));
+        const rows = await reader.query({ text: `SELECT * FROM "${name}"`, rowMode: 'array' });
+        for (const row of rows.rows.map((r) => JSON.stringify(r)).sort()) hash.update(row);
       }
       return hash.digest('hex');
     },
