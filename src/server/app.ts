@@ -17,6 +17,7 @@ import { installNulGuard } from './nul-guard';
 import { Pricer } from './pricing';
 import { installRequestIdempotency } from './request-idempotency';
 import { costAttributionRoutes } from './routes/cost-attribution';
+import { costReportRoutes } from './routes/cost-reports';
 import { endUserRoutes } from './routes/end-users';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { usageRoutes } from './routes/usage';
@@ -133,6 +134,7 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   await app.register(subscriptionRoutes, context);
   await app.register(usageRoutes, context);
   await app.register(costAttributionRoutes, context);
+  await app.register(costReportRoutes, context);
 
   if (options.closeStore !== false) app.addHook('onClose', async () => store.close());
   return app;

@@ -115,7 +115,7 @@ function resolve(
 const completeAsIs = (event: UsageEventIdentity): NewUsageEvent => event as NewUsageEvent;
 
 /** Build the WHERE clause of a usage filter with `$n` placeholders. Only fixed column names enter the SQL text. */
-function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
+export function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
   const params: unknown[] = [tenantId, f.startMs, f.endMs];
   let sql = 'tenant_id = $1 AND ts >= $2 AND ts < $3';
   const optional: [string, string | undefined][] = [

@@ -27,7 +27,7 @@ const DIMENSION_COLUMN: Record<AttributionDimension, string> = { agent_id: 'agen
 const MAX_CACHED_STATEMENTS = 200;
 
 /** Build the WHERE clause of a usage filter. Only fixed column names enter the SQL text. */
-function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
+export function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
   let sql = 'tenant_id = ? AND ts >= ? AND ts < ?';
   const params: unknown[] = [tenantId, f.startMs, f.endMs];
   const optional: [string, string | undefined][] = [

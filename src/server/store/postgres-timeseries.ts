@@ -1,0 +1,52 @@
+/**
+ * The cost-report reads of the PostgreSQL store; each query mirrors `sqlite-timeseries.ts` (see
+ * there) so both engines answer identically: float sums use `bearlumen_total` (SQLite's compensated
+ * TOTAL), integer nano-USD sums are exact, BIGINT/NUMERIC come back as JS numbers.
+ */
+import type { AggregationWindow } from '../../protocol/types';
+import type { CostDimension, CostSeriesRow, DimensionCostRow } from './cost-report-types';
+import { PostgresUsage, whereOf } from './postgres-usage';
+import type { UsageFilter } from './store';
+
+const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
+
+/** A string-valued metadata field, or NULL when absent or not a string (metadata is stored as JSON text). */
+const metadataText = (key: string): string =>
+  `(CASE WHEN json_typeof(metadata::json -> '${key}') = 'string' THEN metadata::json ->> '${key}' END)`;
+
+/** SQL expression per dimension; a fixed map, so no user input ever reaches the SQL text. */
+const DIMENSION_SQL: Record<CostDimension, string> = {
+  agent_id: 'agent_id',
+  workflow_id: 'workflow_id',
+  model: metadataText('model'),
+  provider: metadataText('provider'),
+};
+
+/** `PostgresUsage` plus the cost-report reads; the base of `PostgresStore`. */
+export class PostgresTimeseries extends PostgresUsage {
+  async dimensionCosts(tenantId: string, dimension: CostDimension, filter: UsageFilter): Promise<DimensionCostRow[]> {
+    const { sql, params } = whereOf(tenantId, filter);
+    const rows = await this.pool.query<DimensionCostRow>(
+      `SELECT ${DIMENSION_SQL[dimension]} AS value, COALESCE(SUM(cost_nano), 0) AS "costNanoUsd",
+         COALESCE(bearlumen_total(quantity) FILTER (WHERE token_kind = 'input'), 0) AS "inputTokens",
+         COALESCE(bearlumen_total(quantity) FILTER (WHERE token_kind = 'output'), 0) AS "outputTokens",
+         COALESCE(bearlumen_total(quantity) FILTER (WHERE token_kind = 'cache_read'), 0) AS "cacheReadTokens",
+         COALESCE(bearlumen_total(quantity) FILTER (WHERE token_kind = 'cache_write'), 0) AS "cacheWriteTokens",
+         COUNT(*) AS "eventCount", COUNT(*) FILTER (WHERE NOT priced) AS "unpricedEventCount"
+       FROM usage_events WHERE ${sql} GROUP BY 1`,
+      params,
+    );
+    return rows.rows;
+  }
+
+  async costSeries(tenantId: string, dimension: CostDimension, bucket: AggregationWindow, filter: UsageFilter): Promise<CostSeriesRow[]> {
+    const { sql, params } = whereOf(tenantId, filter);
+    const size = WINDOW_MS[bucket];
+    const rows = await this.pool.query<CostSeriesRow>(
+      `SELECT (ts / ${size}) * ${size} AS "bucketStartMs", ${DIMENSION_SQL[dimension]} AS value, SUM(cost_nano) AS "costNanoUsd"
+       FROM usage_events WHERE ${sql} GROUP BY 1, 2`,
+      params,
+    );
+    return rows.rows;
+  }
+}
