@@ -9,6 +9,7 @@ import { ROUTES } from '../protocol/routes';
 import { Authenticator } from './auth';
 import { installBodyHandling } from './body';
 import { clientErrorHandler, resolveTimeouts, timeoutOptions, type ServerTimeouts } from './connection-limits';
+import { installDashboard } from './dashboard';
 import type { RouteContext } from './context';
 import { installErrorHandlers, sendApiError } from './error-handler';
 import { ApiError } from './errors';
@@ -51,6 +52,11 @@ export interface ServerOptions {
    * @default true
    */
   closeStore?: boolean;
+  /**
+   * Folder of the built dashboard page served at `/`, or `false` to serve none.
+   * @default dist/dashboard/ of this package (see `dashboard.ts`)
+   */
+  dashboard?: string | false;
   /** Called with every route as it is registered (the OpenAPI generator reads the schemas this way). */
   onRoute?: (route: RouteOptions) => void;
   /**
@@ -135,6 +141,7 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   await app.register(usageRoutes, context);
   await app.register(costAttributionRoutes, context);
   await app.register(costReportRoutes, context);
+  installDashboard(app, options.dashboard);
 
   if (options.closeStore !== false) app.addHook('onClose', async () => store.close());
   return app;
