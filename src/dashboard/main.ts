@@ -41,6 +41,8 @@ let generation = 0;
 function setStatus(kind: 'idle' | 'loading' | 'ready' | 'error', text = ''): void {
   const status = byTestId('status');
   status.dataset['state'] = kind;
+  // Which load the state belongs to: scripts (and the browser tests) wait for a newer one to be ready.
+  status.dataset['generation'] = String(generation);
   status.textContent = text;
 }
 
