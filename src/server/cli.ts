@@ -5,6 +5,7 @@
  *   bearlumen keys create --db PATH --tenant NAME                             (cli/keys.ts; prints the new key on stdout only)
  *   bearlumen keys revoke --db PATH --key KEY                                 (the key stops working within 1 s)
  *   bearlumen demo [...]                                                      (demo.ts)
+ *   bearlumen report --url URL --api-key KEY [--by agent] [--range 7d]        (report-command.ts; cost tables from a running server)
  * Only Node built-ins and dependency-free modules are imported statically, so a missing server
  * dependency becomes a clear "npm install …" message instead of a stack trace.
  */
@@ -22,6 +23,10 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       const demo = await import('./demo');
       return demo.runDemo(rest);
+    }
+    case 'report': {
+      const report = await import('./report-command');
+      return report.runReport(rest);
     }
     case undefined:
     case '-h':

@@ -52,6 +52,7 @@ export const USAGE = `Usage:
   bearlumen keys create --db PATH --tenant NAME
   bearlumen keys revoke --db PATH --key KEY
   bearlumen demo [--events N] [--db PATH] [--url URL --api-key KEY] [--seed N]
+  bearlumen report --url URL --api-key KEY [--by agent|workflow|model|provider] [--range 7d]
 
 Every command takes --help. ${ENVIRONMENT}`;
 
