@@ -1,7 +1,8 @@
 /**
  * Headless Chromium for the dashboard tests: Debian's `chromium` package driven by playwright-core,
  * with a fresh profile per launch and everything that phones home switched off. When the browser is
- * missing the tests are skipped with a message, except in CI (CI=true), where that is a failure.
+ * missing the tests are skipped with a message, except in CI (CI=true or BEARLUMEN_REQUIRE_CHROMIUM=1),
+ * where that is a failure.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env['BEARLUMEN_CHROMIUM'] ?? '/usr/bin/chromium';
-const inCi = ['true', '1'].includes((process.env['CI'] ?? '').toLowerCase());
+const isTruthy = (v: string | undefined): boolean => v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+/** CI (CI=true, or BEARLUMEN_REQUIRE_CHROMIUM=1 as .ci/run sets) must not skip the browser tests silently. */
+const required = isTruthy(process.env['CI']) || isTruthy(process.env['BEARLUMEN_REQUIRE_CHROMIUM']);
 
 /** Screenshots of the browser tests (gitignored). */
 export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/browser/', import.meta.url));
@@ -19,7 +22,7 @@ export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/browser/', 
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM_PATH)) return true;
   const message = `Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` (or set BEARLUMEN_CHROMIUM) to run the dashboard browser tests.`;
-  if (inCi) throw new Error(`CI: ${message}`);
+  if (required) throw new Error(`browser tests are required here (CI or BEARLUMEN_REQUIRE_CHROMIUM): ${message}`);
   console.warn(`browser tests skipped: ${message}`);
   return false;
 }
