@@ -5,6 +5,7 @@
  */
 import { MAX_TIMESERIES_BUCKETS } from '../protocol/limits';
 import type { AggregationWindow, CostDimension, CostDimensionItem, CostDimensionResponse, CostTimeseriesResponse, CostTimeseriesSeries } from '../protocol/types';
+import { roundShares } from './cost-report';
 import { ApiError } from './errors';
 import type { CostSeriesRow, DimensionCostRow } from './store/cost-report-types';
 import { nanoToUsd } from './store/rows';
@@ -27,9 +28,9 @@ export function buildDimensionCosts(dimension: CostDimension, range: TimeRange, 
   const totalNano = sum((r) => r.costNanoUsd);
   const items: CostDimensionItem[] = rows.map((r) => ({
     value: r.value,
-    totalCost: nanoToUsd(r.costNanoUsd),
+    totalCost: 0,
     totalCostNanoUsd: r.costNanoUsd,
-    percentOfTotal: totalNano === 0 ? 0 : Math.round((r.costNanoUsd / totalNano) * 10_000) / 100,
+    percentOfTotal: 0,
     inputTokens: r.inputTokens,
     outputTokens: r.outputTokens,
     cacheReadTokens: r.cacheReadTokens,
@@ -38,6 +39,8 @@ export function buildDimensionCosts(dimension: CostDimension, range: TimeRange, 
     unpricedEventCount: r.unpricedEventCount,
   }));
   items.sort((a, b) => byCostThenValue({ cost: a.totalCostNanoUsd, value: a.value }, { cost: b.totalCostNanoUsd, value: b.value }));
+  // USD and shares rounded with largest remainders, exactly as by-agent / by-workflow: they add up.
+  roundShares(items, totalNano);
   return {
     dimension,
     startDate: new Date(range.startMs).toISOString(),
