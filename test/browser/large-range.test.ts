@@ -50,7 +50,7 @@ describe.skipIf(!available)('dashboard on 90 days × hourly × 20 series', () =>
           agentId: `agent-${String(a).padStart(2, '0')}`,
           workflowId: `wf-${a % 5}`,
           tokenKind: 'input',
-          costNanoUsd: (a + 1) * 1_000_000 * (1 + Math.sin((h / HOUR / 24) * Math.PI * 2) ** 2) + n,
+          costNanoUsd: Math.round((a + 1) * 1_000_000 * (1 + Math.sin((h / HOUR / 24) * Math.PI * 2) ** 2)) + n,
           priced: true,
           priceSource: 'test',
         });
@@ -66,7 +66,7 @@ describe.skipIf(!available)('dashboard on 90 days × hourly × 20 series', () =>
     await page.goto(server.url);
     const before = await generation(page);
     await signIn(page, key);
-    expect(await loaded(page, before)).toBe('ready');
+    expect(await loaded(page, before), await text(page, 'status')).toBe('ready');
   });
 
   afterAll(async () => {
