@@ -10,9 +10,17 @@ import type { UsageFilter } from './store';
 
 const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
 
+/**
+ * The metadata JSON text as `json`. PostgreSQL refuses to parse a document holding the escapes
+ * `\u0000` or a lone surrogate (`\ud800`) anywhere, and both are valid JSON the server accepts in
+ * metadata; they are replaced by `\ufffd` first, so one such event cannot break a tenant's report.
+ * Only rows that hold such an escape pay for the regexp_replace.
+ */
+const METADATA_JSON = `(CASE WHEN metadata ~ '\\\\u(0000|[dD][89a-fA-F])'
+  THEN regexp_replace(metadata, '\\\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})', '\\\\ufffd', 'g') ELSE metadata END)::json`;
+
 /** A string-valued metadata field, or NULL when absent or not a string (metadata is stored as JSON text). */
-const metadataText = (key: string): string =>
-  `(CASE WHEN json_typeof(metadata::json -> '${key}') = 'string' THEN metadata::json ->> '${key}' END)`;
+const metadataText = (key: string): string => `(CASE WHEN json_typeof(${METADATA_JSON} -> '${key}') = 'string' THEN ${METADATA_JSON} ->> '${key}' END)`;
 
 /** SQL expression per dimension; a fixed map, so no user input ever reaches the SQL text. */
 const DIMENSION_SQL: Record<CostDimension, string> = {

@@ -118,6 +118,18 @@ describeEachStore('store: cost reports', (store) => {
     expect(cells.reduce((n, c) => n + c.costNanoUsd, 0)).toBe(3_000_700 + 1 + 4_000_000_000_000);
   });
 
+  it('metadata holding \\u0000 or a lone surrogate escape elsewhere still yields its model (PostgreSQL cannot parse those)', async () => {
+    const tenant = await freshTenant(store());
+    const metadataJson = JSON.stringify({ note: 'a\u0000b', odd: '\ud800', model: 'gpt-4o', provider: 'openai' });
+    expect(metadataJson).toContain('\\u0000');
+    expect((await store().insertUsageEvents(tenant, [usageEvent({ metadataJson, costNanoUsd: 5 }), usageEvent({ metadataJson: meta('\ud83d\ude00x'), costNanoUsd: 1 })])).ok).toBe(true);
+    expect(byValue(await store().dimensionCosts(tenant, 'model', ALL)).map((r) => [r.value, r.costNanoUsd])).toEqual([
+      ['gpt-4o', 5],
+      ['\ud83d\ude00x', 1],
+    ]);
+    expect((await store().costSeries(tenant, 'provider', 'DAY', ALL)).map((r) => String(r.value)).sort()).toEqual(['null', 'openai']);
+  });
+
   it('an empty tenant has no rows', async () => {
     const empty = await freshTenant(store());
     expect(await store().dimensionCosts(empty, 'model', ALL)).toEqual([]);
