@@ -81,7 +81,10 @@ async function load(): Promise<void> {
     const name = DIMENSION_NAMES[state.dimension];
     byTestId('chart-title').textContent = `Cost over time by ${name} (${state.bucket === 'HOUR' ? 'hourly' : 'daily'}, USD)`;
     chart ??= new CostChart(byTestId('chart'));
+    const drawStart = performance.now();
     chart.render(series);
+    // How long drawing took (ms), for the browser tests' render figure (docs/dashboard.md).
+    byTestId('chart').dataset['renderMs'] = (performance.now() - drawStart).toFixed(1);
     const onSelect = state.dimension === 'agent_id' ? (agent: string) => void drillInto(agent) : undefined;
     fill(byTestId('table-container'), costTable({ testId: 'breakdown-table', caption: `Cost by ${name}`, items: report.items, ...(onSelect ? { onSelect } : {}) }));
     if (drill === null || state.drill === null) hideDrilldown();
