@@ -31,6 +31,17 @@ const postgresProjects =
           },
         },
         {
+          // The dashboard in Chromium again with the server on PostgreSQL (its report queries differ).
+          resolve: { alias },
+          test: {
+            name: 'browser-postgres',
+            include: ['test/browser/**/*.test.ts'],
+            env: { BEARLUMEN_TEST_STORE: 'postgres' },
+            testTimeout: 60_000,
+            hookTimeout: 180_000,
+          },
+        },
+        {
           resolve: { alias },
           test: {
             // The chaos scenarios again on PostgreSQL (its ingest path differs); the restart and outage

@@ -15,8 +15,10 @@ const isTruthy = (v: string | undefined): boolean => v !== undefined && v !== ''
 /** CI (CI=true, or BEARLUMEN_REQUIRE_CHROMIUM=1 as .ci/run sets) must not skip the browser tests silently. */
 const required = isTruthy(process.env['CI']) || isTruthy(process.env['BEARLUMEN_REQUIRE_CHROMIUM']);
 
-/** Screenshots of the browser tests (gitignored). */
-export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/browser/', import.meta.url));
+/** Screenshots of the browser tests (gitignored), one folder per store engine (the browser-postgres project). */
+export const ARTIFACTS = fileURLToPath(
+  new URL(`../../test-artifacts/browser/${process.env['BEARLUMEN_TEST_STORE'] === 'postgres' ? 'postgres' : 'sqlite'}/`, import.meta.url),
+);
 
 /** True when the tests can run; otherwise explains why on stderr (and throws in CI). */
 export function chromiumAvailable(): boolean {
