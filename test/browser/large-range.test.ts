@@ -2,7 +2,7 @@
  * The dashboard on 90 days × hourly buckets × 20 agents (43,200 stored events): the chart draws all
  * 20 series over 2,160 buckets and the total still equals the API's. The time from choosing the
  * range to a drawn page, and the chart's own drawing time, are written to
- * test-artifacts/browser/render-90d.json as information only (the machine is shared: no timed assertion).
+ * test-artifacts/browser/<engine>/render-90d.json as information only (the machine is shared: no timed assertion).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
