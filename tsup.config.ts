@@ -10,8 +10,11 @@ import { defineConfig } from 'tsup';
 //   optional peers that are never bundled, so an SDK user never installs or compiles them.
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    // The LLM integrations build with the SDK entry and share its chunks (splitting, in CJS too), so
+    // the attribution scope and the error classes are one copy whichever entry a user imports.
+    entry: { index: 'src/index.ts', 'integrations/openai': 'src/integrations/openai.ts', 'integrations/anthropic': 'src/integrations/anthropic.ts', 'integrations/google': 'src/integrations/google.ts', 'integrations/ai-sdk': 'src/integrations/ai-sdk.ts', 'integrations/otel': 'src/integrations/otel.ts' },
     format: ['esm', 'cjs'],
+    splitting: true,
     dts: true,
     clean: true,
     target: 'node18',

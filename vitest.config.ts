@@ -3,6 +3,11 @@ import { defineConfig } from 'vitest/config';
 
 const alias = {
   '@bearlumen/node-sdk/server': fileURLToPath(new URL('./src/server/index.ts', import.meta.url)),
+  '@bearlumen/node-sdk/openai': fileURLToPath(new URL('./src/integrations/openai.ts', import.meta.url)),
+  '@bearlumen/node-sdk/anthropic': fileURLToPath(new URL('./src/integrations/anthropic.ts', import.meta.url)),
+  '@bearlumen/node-sdk/google': fileURLToPath(new URL('./src/integrations/google.ts', import.meta.url)),
+  '@bearlumen/node-sdk/ai-sdk': fileURLToPath(new URL('./src/integrations/ai-sdk.ts', import.meta.url)),
+  '@bearlumen/node-sdk/otel': fileURLToPath(new URL('./src/integrations/otel.ts', import.meta.url)),
   '@bearlumen/node-sdk': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 

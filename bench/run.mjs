@@ -45,7 +45,7 @@ const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
 let plan = buildPlan({ quick });
 if (only) plan = plan.filter((p) => only.some((prefix) => p.id.startsWith(prefix)));
 if (plan.length === 0) throw new Error(`--only ${opts.only} matches no measurement`);
-const needsDist = plan.some((p) => p.id.includes('ours') || p.id.startsWith('server'));
+const needsDist = plan.some((p) => p.id.includes('ours') || p.id.startsWith('server') || p.id.startsWith('spool'));
 if (needsDist && !existsSync(HERE + '../dist/index.js')) throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)');
 
 const resultsDir = HERE + 'results/';

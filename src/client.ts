@@ -1,10 +1,13 @@
+import type { Logger } from 'pino';
 import { resolveConfig, type BearLumenConfig } from './config';
-import { BearLumenClosedError } from './errors';
+import { BearLumenClosedError, BearLumenValidationError } from './errors';
+import { assertAttribution, currentAttribution, runWithAttribution, type Attribution } from './internal/attribution';
 import { assertInteger, assertKnownKeys, assertObject } from './internal/validate';
 import { createPipeline } from './pipeline/create-pipeline';
 import type { Pipeline, PipelineEventMap, PipelineStats, ShutdownReport } from './pipeline/types';
 import { CostAttribution } from './resources/cost-attribution';
 import { EndUsers } from './resources/end-users';
+import { Prices } from './resources/prices';
 import type { ResourceContext } from './resources/resource';
 import { Subscriptions } from './resources/subscriptions';
 import { Usage } from './resources/usage';
@@ -37,6 +40,13 @@ export class BearLumen {
   readonly usage: Usage;
   /** Cost breakdowns by agent and workflow. */
   readonly costAttribution: CostAttribution;
+  /** Which price the server would apply to a model (`prices.lookup`). */
+  readonly prices: Prices;
+  /**
+   * The logger the client writes to: a `{ component: 'bearlumen' }` child of the `logger` option, or the
+   * default pino logger. The integrations (`instrumentOpenAI`, …) log metering problems through it.
+   */
+  readonly logger: Logger;
 
   readonly #transport: HttpTransport;
   readonly #pipeline: Pipeline;
@@ -51,6 +61,7 @@ export class BearLumen {
     // Every in-flight batch needs its own connection, or it would wait in the Pool's queue while its
     // timeout runs; a few more serve the other calls.
     const connections = Math.max(POOL_CONNECTIONS, batching.concurrency + 4);
+    this.logger = logger;
     this.#transport = new HttpTransport({ apiKey, baseUrl, timeout, maxRetries, logger, dispatcher, connections });
     this.#pipeline = createPipeline({ transport: this.#transport, logger, options: batching, handleExit });
     const context: ResourceContext = {
@@ -62,6 +73,7 @@ export class BearLumen {
     this.subscriptions = new Subscriptions(context);
     this.usage = new Usage(context);
     this.costAttribution = new CostAttribution(context);
+    this.prices = new Prices(context);
   }
 
   /**
@@ -108,6 +120,28 @@ export class BearLumen {
    */
   on<K extends keyof PipelineEventMap>(event: K, listener: (payload: PipelineEventMap[K]) => void): () => void {
     return this.#pipeline.on(event, listener);
+  }
+
+  /**
+   * Run `fn` with usage attributed to `fields`: every `usage.record()` / `recordBatch()` made inside it
+   * (by you or by an integration such as `instrumentOpenAI`), including in async work it starts, carries
+   * `agent_id`, `workflow_id`, `subscriptionId` and `metadata` unless the call sets its own. Nested
+   * scopes add to the outer one (inner fields win). Returns what `fn` returns.
+   * Precedence, highest first: the record's own fields → the innermost scope → outer scopes → an
+   * integration's `defaults` (docs/integrations.md "Attribution").
+   * @throws {BearLumenValidationError} naming `fields.<key>` when a field breaks its rule (before `fn` runs).
+   * @example
+   * await bearLumen.withAttribution({ agent_id: 'support-bot', workflow_id: 'refund' }, () => handle(req));
+   */
+  withAttribution<R>(fields: Attribution, fn: () => R): R {
+    assertAttribution(fields, 'fields');
+    if (typeof fn !== 'function') throw new BearLumenValidationError('fn', 'must be a function', fn);
+    return runWithAttribution(fields, fn);
+  }
+
+  /** The attribution in effect at this point of the async flow (see `withAttribution`), or undefined. */
+  currentAttribution(): Readonly<Attribution> | undefined {
+    return currentAttribution();
   }
 
   async #request<T>(req: TransportRequest, options: RequestOptions | undefined): Promise<T> {

@@ -138,10 +138,10 @@ function resolveDispatcher(value: unknown): Dispatcher | undefined {
   return value as Dispatcher;
 }
 
-function resolveBatching(value: unknown): ResolvedBatchingOptions {
-  if (value === undefined || value === false) return resolveBatchingOptions(value);
+function resolveBatching(value: unknown, env: NodeJS.ProcessEnv): ResolvedBatchingOptions {
+  if (value === undefined || value === false) return resolveBatchingOptions(value, env);
   assertObject(value, 'batching');
-  return resolveBatchingOptions(value);
+  return resolveBatchingOptions(value, env);
 }
 
 /**
@@ -160,7 +160,7 @@ export function resolveConfig(config: unknown, env: NodeJS.ProcessEnv = process.
   const apiKey = resolveApiKey(input['apiKey'], env);
   const baseUrl = resolveBaseUrl(input['baseUrl']);
   const dispatcher = resolveDispatcher(input['dispatcher']);
-  const batching = resolveBatching(input['batching']);
+  const batching = resolveBatching(input['batching'], env);
   const logger = createSdkLogger(resolveLogger(input['logger']), env);
   return Object.freeze({
     apiKey,

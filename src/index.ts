@@ -5,12 +5,14 @@
 export { BearLumen, type ShutdownOptions } from './client';
 export { DEFAULTS, type BearLumenConfig } from './config';
 export type { RequestOptions } from './transport/request-options';
+export type { Attribution } from './internal/attribution';
 export type { BatchingOptions } from './pipeline/options';
-export type { DropReason, PipelineEventMap, PipelineStats, ShutdownReport } from './pipeline/types';
+export type { DropReason, PipelineEventMap, PipelineStats, ShutdownReport, SpoolStats } from './pipeline/types';
 export type { EndUsers } from './resources/end-users';
 export type { Subscriptions } from './resources/subscriptions';
 export type { Usage } from './resources/usage';
 export type { CostAttribution } from './resources/cost-attribution';
+export type { Prices } from './resources/prices';
 export {
   BearLumenApiError,
   BearLumenAuthenticationError,
@@ -56,6 +58,9 @@ export type {
   ErrorBody,
   ErrorDetail,
   Metadata,
+  PriceLookupParams,
+  PriceLookupResponse,
+  TokenKindPrice,
   Subscription,
   SubscriptionCreateInput,
   SubscriptionListParams,

@@ -65,9 +65,31 @@ export function buildPlan({ quick }) {
   // Figure 7: awaited record() one at a time on an idle client against our server (adaptive sending).
   // Left out of --quick: it forks a server of its own (~10 s on a busy machine) and proves no completeness.
   if (!quick) plan.push({ id: 'awaited:ours:default', figure: 'awaited', script: 'awaited-record.mjs', args: { n: 200 }, timeoutMs: 120_000 });
+  // Figure 8: the durable spool, off / on / on with fdatasync, same burst as (1)/(2); and record()'s own
+  // cost on the bench event and on a gateway event (strings built per call), against a build-only loop.
+  // Left out of --quick (seven more processes; the CI smoke has a time budget): `--only spool,build`.
+  for (const event of quick ? [] : ['bench', 'gateway']) {
+    plan.push({ id: `build:${event}`, figure: 'build', script: 'build-only.mjs', args: { n: N, event }, timeoutMs: 60_000 });
+    for (const spool of ['off', 'on', ...(event === 'bench' ? ['sync'] : [])]) {
+      plan.push({
+        id: `spool:${event}:${spool}`,
+        figure: 'spool',
+        script: 'e2e.mjs',
+        args: { sdk: 'ours', config: 'tuned', n: N, yieldEvery: 0, timeoutMs: 60_000, spool, event },
+        flags: big,
+        timeoutMs: 180_000,
+      });
+    }
+  }
   plan.push({ id: 'ceiling:encode', figure: 'ceiling-encode', script: 'ceiling-encode.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'ceiling:post', figure: 'ceiling-post', script: 'ceiling-post.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'server:ingest', figure: 'ingest', script: 'server-ingest.mjs', args: { n: S }, timeoutMs: 120_000 });
+  // Issue 13's scale case: 10M events over 30 days into each store engine, then query medians; many
+  // minutes per run, so not part of --quick (the CI smoke). PostgreSQL joins when DATABASE_URL is set.
+  // A quick look: node bench/cases/server-scale.mjs '{"n":100000}'.
+  if (!quick) {
+    plan.push({ id: 'server:scale', figure: 'scale', script: 'server-scale.mjs', args: { n: 10_000_000 }, flags: big, timeoutMs: 3_600_000 });
+  }
   plan.push({ id: 'server:e2e:burst', figure: 'server-e2e', script: 'sdk-to-server.mjs', args: { n: S, config: 'tuned', yieldEvery: 0 }, flags: big, timeoutMs: 120_000 });
   return plan;
 }

@@ -1,4 +1,5 @@
 // Renders bench/RESULTS.md from the raw results of every run.
+import { spoolSection } from './report-spool.mjs';
 import { cell, fmt, summarize } from './stats.mjs';
 
 /** null (not measured) when any input is missing, else the boolean. */
@@ -276,6 +277,38 @@ ${lines.join('\n')}
 `;
 }
 
+/**
+ * The `server:scale` case: per engine, median over runs of each of its figures (each query figure
+ * is itself the median of its warm runs inside a run). Empty when the case did not run.
+ */
+function scaleSection(results) {
+  const runs = results['server:scale'] ?? [];
+  if (runs.length === 0) return '';
+  const engines = runs[0].results.map((r) => r.engine);
+  const med = (engine, pick) => summarize(runs.map((run) => pick(run.results.find((r) => r.engine === engine) ?? {})).filter((x) => Number.isFinite(x)));
+  const row = (label, pick, scale = 1, digits = 1) => `| ${label} | ${engines.map((e) => cell(med(e, pick), scale, digits)).join(' | ')} |`;
+  const queries = Object.keys(runs[0].results[0]?.queries ?? {});
+  return `
+## Store at scale (\`server:scale\`): ${fmt(runs[0].n, 0)} events over ${runs[0].days} days
+
+Loaded in time order through \`Store.insertUsageEvents\` (batches of 1000, no HTTP). Query figures are
+the median of ${runs[0].runs} warm runs of the store call, in ms; ranges end mid-hour. Targets (issue 13):
+30-day reads ≤ 50 ms, 1-day reads ≤ 20 ms, filtered first page ≤ 20 ms.
+
+| Figure | ${engines.join(' | ')} |
+|---|${engines.map(() => '---|').join('')}
+${[
+  row('load, s', (r) => r.loadSeconds),
+  row('load, events/s', (r) => r.loadPerSec, 1, 0),
+  row('database bytes per event', (r) => r.bytesPerEvent, 1, 0),
+  ...queries.map((q) => row(`${q}, ms`, (r) => r.queries?.[q])),
+  row(`new events/s after the load (${fmt(runs[0].fresh, 0)})`, (r) => r.freshPerSec, 1, 0),
+  row('new events/s, one replica process', (r) => r.oneReplicaPerSec, 1, 0),
+  row('new events/s, two replica processes', (r) => r.twoReplicasPerSec, 1, 0),
+].join('\n')}
+`;
+}
+
 function renderDocument({ table, meta, results }) {
   const settings = [];
   for (const id of Object.keys(results).sort()) {
@@ -291,7 +324,7 @@ Every figure is the **median (min–max) of ${meta.runs} run${meta.runs === 1 ? 
 runs are interleaved round by round. Lower is better for µs, bytes and seconds; higher for events/s.
 
 ${table}
-${pairedRatios(results)}
+${pairedRatios(results)}${scaleSection(results)}${spoolSection(results)}
 ## Machine and load
 
 - CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}

@@ -59,11 +59,44 @@ export function versions() {
   };
 }
 
+/** Our `record()` input for call i: the bench event, every string prebuilt. */
+export function benchEvent(i) {
+  const m = MODELS[i & 3];
+  return {
+    eventType: 'llm_call',
+    metricName: 'llm_tokens_input',
+    quantity: 200 + (i % 1800),
+    agent_id: AGENTS[i & 15],
+    workflow_id: WORKFLOWS[i & 7],
+    metadata: { model: m[0], provider: m[1], output_tokens: 50 + (i % 700) },
+  };
+}
+
+const TEAMS = ['support', 'billing', 'search', 'sales'];
+
+/**
+ * What an LLM gateway records: strings built per call (a user id, a request id, a templated agent and
+ * workflow name, a subscription id), as a gateway derives them from each request.
+ */
+export function gatewayEvent(i) {
+  const m = MODELS[i & 3];
+  const team = TEAMS[(i >> 2) & 3];
+  return {
+    eventType: 'llm_call',
+    metricName: 'llm_tokens_input',
+    quantity: 200 + (i % 1800),
+    agent_id: `${team}-agent-${i & 15}`,
+    workflow_id: `wf-${team}-${i & 7}`,
+    metadata: { model: m[0], provider: m[1], output_tokens: 50 + (i % 700), user_id: `user_${1000 + (i % 5000)}`, request_id: `req_${i.toString(36)}_${(i * 2654435761) >>> 0}` },
+  };
+}
+
 /**
  * Creates one SDK client against `url` with `batching` settings.
- * Returns { record(i), shutdown(timeoutMs) → report|undefined, name }.
+ * Returns { record(i), shutdown(timeoutMs) → report|undefined, name }. `event` (ours only): 'bench'
+ * (prebuilt strings) or 'gateway' (strings built per call, see gatewayEvent).
  */
-export async function createSdk(sdk, url, batching, apiKey = API_KEY) {
+export async function createSdk(sdk, url, batching, apiKey = API_KEY, event = 'bench') {
   if (sdk === 'ours') {
     // BENCH_SDK_ENTRY lets a patched build be measured side by side (e.g. a proposed fix in a scratch copy).
     const { BearLumen } = await import(process.env.BENCH_SDK_ENTRY || ROOT + 'dist/index.js');
@@ -72,19 +105,12 @@ export async function createSdk(sdk, url, batching, apiKey = API_KEY) {
     const batchSizes = [];
     client.on('flush', (flush) => batchSizes.push(flush.count ?? flush.events));
     const fullSize = batching.maxBatchSize ?? 1000;
+    const build = event === 'gateway' ? gatewayEvent : benchEvent;
     return {
       /** { batches, fullShare }: how many batches were acknowledged, and the share of them at maxBatchSize. */
       batchFill: () => ({ batches: batchSizes.length, fullShare: batchSizes.filter((size) => size === fullSize).length / Math.max(1, batchSizes.length) }),
       record(i) {
-        const m = MODELS[i & 3];
-        return client.usage.record({
-          eventType: 'llm_call',
-          metricName: 'llm_tokens_input',
-          quantity: 200 + (i % 1800),
-          agent_id: AGENTS[i & 15],
-          workflow_id: WORKFLOWS[i & 7],
-          metadata: { model: m[0], provider: m[1], output_tokens: 50 + (i % 700) },
-        });
+        return client.usage.record(build(i));
       },
       shutdown: (timeoutMs) => client.shutdown({ timeoutMs }),
       stats: () => client.stats?.(),

@@ -46,7 +46,7 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
   const now = deps.now ?? Date.now;
 
   async function request(entries: PendingEvent[], signal: AbortSignal): Promise<Outcome> {
-    const body = { events: entries.map((entry) => entry.event) };
+    const body = entries;
     let attempts = 0;
     let firstFailureAt: number | undefined;
     let exhausted: BearLumenError | undefined;
@@ -77,19 +77,19 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
   }
 
   async function send(
-    body: { events: PendingEvent['event'][] },
+    body: readonly PendingEvent[],
     pass: GatePass,
     signal: AbortSignal,
     onRetryable: (error: BearLumenError, delayMs: number) => boolean,
   ): Promise<UsageBatchResponse> {
     try {
-      const response = await transport.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, body, maxRetries: 0, signal, compress: true });
+      const response = await transport.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, encodedBody: encodeBatch(body), maxRetries: 0, signal, compress: true });
       // A 2xx that does not answer for every event (an HTML page from a proxy, a body without results)
       // says nothing about what was stored: failing the events would report stored events as refused.
       // The same keys can safely go again (found by test/fault/garbled-success.test.ts).
       const results: unknown = (response as Partial<UsageBatchResponse> | undefined)?.results;
-      if (!Array.isArray(results) || results.length !== body.events.length) {
-        throw new BearLumenError(`batch response has ${Array.isArray(results) ? results.length : 'no'} results for ${body.events.length} events`, 'invalid_response');
+      if (!Array.isArray(results) || results.length !== body.length) {
+        throw new BearLumenError(`batch response has ${Array.isArray(results) ? results.length : 'no'} results for ${body.length} events`, 'invalid_response');
       }
       gate.succeed();
       return response;
@@ -184,6 +184,21 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
       batch = kept;
     }
   };
+}
+
+/**
+ * `{"events":[…]}` from each event's JSON: the text the spool already encoded when it has (no second
+ * JSON.stringify of the same event), the event serialised here otherwise. Built per attempt, as the
+ * transport did: a batch waiting for a retry holds no second copy of its events (maxBufferedBytes
+ * bounds the heap).
+ */
+function encodeBatch(entries: readonly PendingEvent[]): string {
+  const parts = new Array<string>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as PendingEvent;
+    parts[i] = entry.json ?? JSON.stringify(entry.event);
+  }
+  return `{"events":[${parts.join(',')}]}`;
 }
 
 /** Retryable per the shared policy: no response at all, or the server's `x-should-retry`, else 408/409/429/5xx. */

@@ -14,6 +14,8 @@ import { Observers } from './observers';
 import type { ResolvedBatchingOptions } from './options';
 import { PendingEvent } from './pending-event';
 import { SendScheduler } from './send-scheduler';
+import type { SpoolFs } from './spool/fs';
+import { SpoolLink } from './spool-link';
 import type { Pipeline, PipelineEventMap, PipelineStats, ShutdownReport } from './types';
 
 export interface PipelineDeps {
@@ -25,6 +27,8 @@ export interface PipelineDeps {
   /** Clock and randomness (backoff jitter), injectable for tests. */
   now?: () => number;
   random?: () => number;
+  /** The spool's file system, injectable so tests can make the disk fail. */
+  spoolFs?: SpoolFs;
 }
 
 /** A batch cut from the buffer: its events, and a promise that resolves once all are settled. */
@@ -68,6 +72,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   readonly #queue: PQueue;
   readonly #deliver: (entries: PendingEvent[], signal: AbortSignal) => Promise<void>;
   readonly #stamp: (event: UsageEventInput) => void;
+  readonly #spool: SpoolLink | undefined;
   readonly #abort = new AbortController();
   readonly #batches = new Set<Batch>();
   readonly #blocked: BlockedRecords;
@@ -81,13 +86,16 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #bufferFullError: BearLumenBufferFullError | undefined;
   #shutdown: Promise<ShutdownReport> | undefined;
   #unregisterExit: (() => void) | undefined;
-  constructor({ transport, logger, options, handleExit, now = Date.now, random = Math.random }: PipelineDeps) {
+  constructor({ transport, logger, options, handleExit, now = Date.now, random = Math.random, spoolFs }: PipelineDeps) {
     this.#options = options;
     this.#transport = transport;
     this.#logger = logger;
     this.#now = now;
     this.#observers = new Observers(logger);
-    this.#ledger = new Ledger(logger, this.#observers, () => this.#admitBlocked());
+    this.#ledger = new Ledger(logger, this.#observers, (entry) => {
+      this.#spool?.settled(entry);
+      this.#admitBlocked();
+    });
     this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, probeMaxMs: options.probeMaxMs, now, random });
     this.#queue = new PQueue({ concurrency: options.concurrency });
     const { maxRetryDurationMs } = options;
@@ -105,6 +113,10 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       cut: () => this.#cut(),
     });
     if (handleExit) this.#unregisterExit = registerExitHook(this);
+    if (options.spoolDir !== undefined) {
+      const deps = { options: { ...options, spoolDir: options.spoolDir }, logger, ledger: this.#ledger, fs: spoolFs, isClosed: () => this.#isClosed };
+      this.#spool = new SpoolLink({ ...deps, admit: (entry) => this.#admit(entry), onRoom: () => this.#admitBlocked() });
+    }
   }
 
   record(event: UsageEventInput): Promise<UsageRecordResponse> {
@@ -183,6 +195,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       batches: ledger.batches,
       lastError: ledger.lastError,
       circuit: this.#gate.isOpen ? 'open' : 'closed',
+      spool: this.#spool?.stats() ?? null,
     };
   }
 
@@ -217,11 +230,15 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
 
   #hasRoom(bytes: number): boolean {
     const { unacked, unackedBytes } = this.#ledger;
-    return unacked < this.#options.maxBufferedEvents && unackedBytes + bytes <= this.#options.maxBufferedBytes;
+    if (this.#spool !== undefined && !this.#spool.hasRoom(bytes)) return false;
+    // With the spool on, a held event also keeps its encoded JSON (reused for the batch body): counted twice.
+    const held = this.#spool === undefined ? unackedBytes + bytes : 2 * (unackedBytes + bytes);
+    return unacked < this.#options.maxBufferedEvents && held <= this.#options.maxBufferedBytes;
   }
 
   #admit(entry: PendingEvent): void {
     this.#ledger.admit(entry);
+    this.#spool?.admitted(entry);
     if (!this.#options.enabled) {
       this.#enqueue([entry]);
       return;
@@ -235,6 +252,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
 
   #admitBlocked(): void {
     if (this.#blocked.size > 0) this.#blocked.admitWhile((entry) => this.#hasRoom(entry.bytes), (entry) => this.#admit(entry));
+    this.#spool?.wake();
   }
 
   /** Moves the whole buffer into one batch (the buffer never holds more than one batch's worth). */
@@ -274,6 +292,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     this.#isClosed = true;
     const refused = this.#blocked.refuseAll(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
     for (let i = 0; i < refused; i++) this.#ledger.refuse('closed');
+    this.#spool?.stop();
     const isDrained = await settlesWithin(timeoutMs, this.#settleBuffered());
     let unsent: UsageEventInput[] = [];
     if (!isDrained) {
@@ -281,9 +300,11 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       const error = new BearLumenClosedError(`shutdown deadline (${timeoutMs} ms) passed before the event was acknowledged${last === null ? '' : ` (last error: ${last.code})`}`);
       this.#abort.abort(error);
       const leftovers = [...this.#batches].flatMap((batch) => batch.entries).filter((entry) => !entry.isSettled);
+      this.#spool?.retain(leftovers);
       unsent = this.#ledger.abandon(leftovers, 'shutdown_timeout', error).map((entry) => entry.event);
     }
     this.#unregisterExit?.();
+    this.#spool?.close();
     // The rest of the deadline bounds the other requests in flight (endUsers.list(), …) too: after it
     // the transport aborts them and destroys its pool instead of waiting (docs/pipeline.md "Deadlines").
     const closing = this.#transport.close({ timeoutMs: Math.max(0, deadline - this.#now()) }).catch((error: unknown) => {
@@ -300,6 +321,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       failed: ledger.failed,
       dropped: ledger.dropped,
       droppedByReason: { ...ledger.droppedByReason },
+      replayed: this.#spool?.stats().replayed ?? 0,
       unsent,
     };
   }

@@ -29,10 +29,10 @@ export class Ledger {
   readonly #loggedRules = new Set<string>();
   readonly #logger: Logger;
   readonly #observers: Observers;
-  readonly #onRoom: () => void;
+  readonly #onRoom: (entry: PendingEvent) => void;
 
-  /** @param onRoom called after events leave the bound (wakes `overflow: 'block'` waiters). */
-  constructor(logger: Logger, observers: Observers, onRoom: () => void) {
+  /** @param onRoom called with each event that settles and so leaves the bound (wakes `overflow: 'block'` waiters, frees its spool record). */
+  constructor(logger: Logger, observers: Observers, onRoom: (entry: PendingEvent) => void) {
     this.#logger = logger;
     this.#observers = observers;
     this.#onRoom = onRoom;
@@ -121,7 +121,7 @@ export class Ledger {
   #release(entry: PendingEvent): void {
     this.unacked -= 1;
     this.unackedBytes -= entry.bytes;
-    this.#onRoom();
+    this.#onRoom(entry);
   }
 }
 

@@ -3,9 +3,10 @@
  * Owned by the pipeline; the client passes the user's value through `resolveBatchingOptions()`.
  * docs/pipeline.md explains each default.
  */
+import { resolve } from 'node:path';
 import { BearLumenValidationError } from '../errors';
 import { MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../protocol/limits';
-import { assertInteger, assertKnownKeys, assertObject, optionalBoolean, optionalEnum } from '../internal/validate';
+import { assertInteger, assertKnownKeys, assertObject, fail, optionalBoolean, optionalEnum } from '../internal/validate';
 
 /** What `record()` does when the buffer is full. */
 export type OverflowPolicy = 'reject' | 'block';
@@ -78,10 +79,27 @@ export interface BatchingOptions {
    * @default 5000
    */
   readonly exitTimeoutMs?: number;
+  /**
+   * A directory for the durable spool (docs/pipeline.md "Surviving crashes"): every accepted event is
+   * written there before the event-loop turn that recorded it ends, so a crash (SIGKILL, OOM kill, an
+   * uncaught exception) loses none; the next client started on the directory delivers what is left.
+   * A relative path is resolved against the working directory. Falls back to `BEARLUMEN_SPOOL_DIR`.
+   * @default undefined (off: events live in memory only)
+   */
+  readonly spoolDir?: string;
+  /** `fdatasync` after every spool write, so events also survive power loss (costs a disk flush per event-loop turn). @default false */
+  readonly spoolSync?: boolean;
+  /** Most bytes of spool files this client keeps, ≥ 1 MiB; when full, `overflow` decides as for the memory bound. @default 1073741824 (1 GiB) */
+  readonly maxSpoolBytes?: number;
 }
 
-/** Options with every default filled in; `enabled` is false for `batching: false`. */
-export type ResolvedBatchingOptions = { readonly [K in keyof BatchingOptions]-?: NonNullable<BatchingOptions[K]> };
+/** Options with every default filled in; `enabled` is false for `batching: false`; `spoolDir` is absolute, or undefined when the spool is off. */
+export type ResolvedBatchingOptions = { readonly [K in Exclude<keyof BatchingOptions, 'spoolDir'>]-?: NonNullable<BatchingOptions[K]> } & {
+  readonly spoolDir: string | undefined;
+};
+
+/** Environment variable naming the spool directory when `batching.spoolDir` is not given. */
+export const SPOOL_DIR_ENV = 'BEARLUMEN_SPOOL_DIR';
 
 /** The defaults, once (see each option's `@default` and docs/pipeline.md for the reasons). */
 export const BATCHING_DEFAULTS: ResolvedBatchingOptions = Object.freeze({
@@ -101,6 +119,9 @@ export const BATCHING_DEFAULTS: ResolvedBatchingOptions = Object.freeze({
   probeMaxMs: 5000,
   shutdownTimeoutMs: 10_000,
   exitTimeoutMs: 5000,
+  spoolDir: undefined,
+  spoolSync: false,
+  maxSpoolBytes: 1024 * 1024 * 1024,
 });
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(BATCHING_DEFAULTS));
@@ -126,6 +147,7 @@ const RANGES: ReadonlyArray<readonly [keyof BatchingOptions, number, number]> = 
   ['probeMaxMs', 1, 600_000],
   ['shutdownTimeoutMs', 0, 3_600_000],
   ['exitTimeoutMs', 0, 600_000],
+  ['maxSpoolBytes', 1024 * 1024, Number.MAX_SAFE_INTEGER],
 ];
 
 /**
@@ -136,9 +158,11 @@ const RANGES: ReadonlyArray<readonly [keyof BatchingOptions, number, number]> = 
  * @throws {BearLumenValidationError} naming `batching.<option>`, the rule and the received value, for
  * unknown keys, out-of-range numbers, an unknown overflow policy or options that contradict each other.
  */
-export function resolveBatchingOptions(input: BatchingOptions | false | undefined): ResolvedBatchingOptions {
-  if (input === false) return { ...BATCHING_DEFAULTS, enabled: false };
-  if (input === undefined) return BATCHING_DEFAULTS;
+export function resolveBatchingOptions(input: BatchingOptions | false | undefined, env: NodeJS.ProcessEnv = {}): ResolvedBatchingOptions {
+  const envDir = env[SPOOL_DIR_ENV];
+  const fromEnv = envDir === undefined || envDir === '' ? {} : { spoolDir: resolveSpoolDir(envDir, SPOOL_DIR_ENV) };
+  if (input === false) return { ...BATCHING_DEFAULTS, ...fromEnv, enabled: false };
+  if (input === undefined) return { ...BATCHING_DEFAULTS, ...fromEnv };
   assertObject(input, 'batching');
   assertKnownKeys(input as Record<string, unknown>, KNOWN_KEYS, 'batching');
   const values: Record<string, unknown> = input;
@@ -148,8 +172,10 @@ export function resolveBatchingOptions(input: BatchingOptions | false | undefine
   }
   optionalBoolean(input.enabled, 'batching.enabled');
   optionalEnum(input.overflow, 'batching.overflow', ['reject', 'block']);
+  optionalBoolean(input.spoolSync, 'batching.spoolSync');
+  const spool = input.spoolDir === undefined ? fromEnv : { spoolDir: resolveSpoolDir(input.spoolDir, 'batching.spoolDir') };
   const given = withoutUndefined(input);
-  const resolved: ResolvedBatchingOptions = { ...BATCHING_DEFAULTS, ...given };
+  const resolved: ResolvedBatchingOptions = { ...BATCHING_DEFAULTS, ...given, ...spool };
   assertConsistent(given, resolved);
   return {
     ...resolved,
@@ -178,6 +204,11 @@ function assertConsistent(given: BatchingOptions, resolved: ResolvedBatchingOpti
   if (given.maxBatchBytes !== undefined && given.maxBatchBytes > resolved.maxBufferedBytes) {
     throw new BearLumenValidationError('batching.maxBatchBytes', `must be <= batching.maxBufferedBytes (${resolved.maxBufferedBytes}): a batch could never fill`, given.maxBatchBytes);
   }
+}
+
+function resolveSpoolDir(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) fail(field, 'must be a non-empty directory path without NUL bytes', value);
+  return resolve(value);
 }
 
 function withoutUndefined(input: BatchingOptions): BatchingOptions {

@@ -1,4 +1,5 @@
 import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
+import type { Segment, SpoolEntry } from './spool/segment';
 
 /** Attached to a promise we reject, so a caller that never awaits it causes no unhandled rejection. */
 function ignoreRejection(): void {
@@ -17,11 +18,15 @@ function captureResolve(resolve: (result: UsageRecordResponse | Promise<never>) 
  * promise `record()` returned. Settles at most once (a shutdown deadline may race a late response).
  * A class, not an object literal, so every entry shares one hidden class (record() is on the hot path).
  */
-export class PendingEvent {
+export class PendingEvent implements SpoolEntry {
   readonly event: UsageEventInput;
   /** Estimated JSON bytes, for the batch and buffer byte bounds. */
   readonly bytes: number;
   readonly promise: Promise<UsageRecordResponse>;
+  /** The event's JSON, when the spool encoded it (reused for the batch body). */
+  json: string | undefined = undefined;
+  /** The spool segment holding the event, once written (or replayed from). */
+  segment: Segment | undefined = undefined;
   /** Set until the event settles; only the resolve function is kept (the reject function would cost ~56 bytes per event). */
   #resolve: ((result: UsageRecordResponse | Promise<never>) => void) | undefined;
 

@@ -1,5 +1,8 @@
 import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
 import type { BearLumenError } from '../errors';
+import type { SpoolStats } from './spool/spool';
+
+export type { SpoolStats } from './spool/spool';
 
 /**
  * Why an event was given up on without the server's answer:
@@ -26,9 +29,12 @@ export interface ShutdownReport {
   dropped: number;
   /** The same, per reason. */
   droppedByReason: Partial<Record<DropReason, number>>;
+  /** Events read back from the spool directory (left there by earlier processes) and fed into this client: already in the counts above when settled. */
+  replayed: number;
   /**
    * Events still unacknowledged when the deadline passed (with their idempotency keys), so the caller can
-   * persist and resend them: the server treats a resend of a stored event as a duplicate.
+   * persist and resend them: the server treats a resend of a stored event as a duplicate. With a spool
+   * they also stay in the spool directory, and the next client started on it delivers them.
    */
   unsent: UsageEventInput[];
 }
@@ -62,6 +68,8 @@ export interface PipelineStats {
   lastError: { code: string; message: string; at: string } | null;
   /** `'open'` while the server is failing and batches wait behind one shared backoff. */
   circuit: 'closed' | 'open';
+  /** The durable spool's counters, or null when `batching.spoolDir` is not set. */
+  spool: SpoolStats | null;
 }
 
 /** Observer events (`client.on(name, listener)`). */

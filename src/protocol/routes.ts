@@ -21,6 +21,7 @@ export const ROUTES = {
   costWorkflows: '/v1/cost-attribution/workflows',
   costBreakdown: '/v1/cost-attribution/breakdown',
   costTimeseries: '/v1/cost-attribution/timeseries',
+  prices: '/v1/prices',
 } as const;
 
 /** Prefixes of server-assigned ids. */

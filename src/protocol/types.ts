@@ -211,6 +211,49 @@ export interface UsageEvent {
   costNanoUsd: number;
   /** `false` when no price was found (cost 0). */
   priced: boolean;
+  /**
+   * What priced it: `metadata` (the event's own `metadata.cost`), `override` (the operator's price
+   * file), `genai-prices@<version>` (the bundled data), `genai-prices-data:<file>@sha256:<hash>` (a
+   * `--prices-data` file), or null when nothing priced it.
+   */
+  priceSource: string | null;
+}
+
+// ── Prices ───────────────────────────────────────────────────────────────────────────────────────
+
+/** Query of `GET /v1/prices`: which price the server would apply to a model. */
+export interface PriceLookupParams {
+  /** The model as events name it in `metadata.model`, e.g. `gpt-4o-2024-08-06`. */
+  model: string;
+  /** The provider as events name it in `metadata.provider` (recommended; lower case). */
+  provider?: string;
+  /** RFC 3339 time to price at. Default: now. */
+  at?: string;
+}
+
+/** The price of one token kind. */
+export interface TokenKindPrice {
+  /** USD per million tokens (the base rate when tiered). */
+  usdPerMillion: number;
+  /** Long-context tiers: above `aboveInputTokens` request input tokens, the whole request costs `usdPerMillion`. */
+  tiers: { aboveInputTokens: number; usdPerMillion: number }[];
+  /** `override`, `genai-prices@<version>` or `genai-prices-data:<file>@sha256:<hash>`. */
+  source: string;
+}
+
+/** Answer of `GET /v1/prices`. */
+export interface PriceLookupResponse {
+  model: string;
+  provider: string | null;
+  /** The time priced at, RFC 3339 UTC. */
+  at: string;
+  /** False when no token kind has a price: events for this model would cost 0 and count as unpriced. */
+  priced: boolean;
+  /** The model and provider the price data matched (genai-prices ids), or null. */
+  matchedModel: string | null;
+  matchedProvider: string | null;
+  /** Per token kind (`input`, `output`, `cache_read`, `cache_write`, `cache_write_1h`); kinds without a price are absent. */
+  prices: Partial<Record<'input' | 'output' | 'cache_read' | 'cache_write' | 'cache_write_1h', TokenKindPrice>>;
 }
 
 /** Filters shared by query, aggregation and summary. Dates are ISO 8601; the range is [startDate, endDate). */

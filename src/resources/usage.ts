@@ -1,4 +1,5 @@
 import { BearLumenError } from '../errors';
+import { withScope } from '../internal/attribution';
 import { createEventKeyGenerator } from '../internal/idempotency';
 import { assertUsageAggregationParams, assertUsageQueryParams, assertUsageSummaryParams } from '../internal/validate-inputs';
 import { toWireBatch, toWireEvent } from '../internal/validate-usage';
@@ -34,6 +35,7 @@ export class Usage extends APIResource {
    * resolves with `{ eventId, recorded }` once its batch is acknowledged (`recorded: false` means the
    * server already held this `idempotencyKey`). `agent_id` / `workflow_id` are folded into
    * `metadata.agent_id` / `metadata.workflow_id` and win over keys of the same name in `metadata`.
+   * Inside `client.withAttribution(fields, fn)` the scope's fields fill what the call leaves out.
    * Invalid input REJECTS the returned promise (nothing is buffered; counted as dropped `invalid`);
    * delivery failures reject it too. No rejection is ever unhandled when you don't await it: it is
    * counted in `client.stats()`, logged and observable (`client.on('drop' | 'error')`).
@@ -49,7 +51,8 @@ export class Usage extends APIResource {
     const pipeline = this.context.pipeline;
     let event: UsageEventInput;
     try {
-      event = toWireEvent(data, '', this.context.now);
+      // Inside `withAttribution(…)` the scope fills the fields the call left out.
+      event = toWireEvent(withScope(data), '', this.context.now);
     } catch (error) {
       return pipeline.refuse(error);
     }
@@ -71,7 +74,7 @@ export class Usage extends APIResource {
    */
   async recordBatch(events: UsageRecordInput[], options?: RequestOptions): Promise<UsageBatchResponse> {
     const nowMs = this.context.now();
-    const wire = toWireBatch(events, () => nowMs);
+    const wire = toWireBatch(Array.isArray(events) ? events.map(withScope) : events, () => nowMs);
     for (const event of wire) event.idempotencyKey ??= this.#nextKey();
     const response = await this.context.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, body: { events: wire }, compress: true }, options);
     // A 2xx that does not account for every event must not pass as success: the events may not be stored

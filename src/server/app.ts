@@ -19,12 +19,14 @@ import { Pricer } from './pricing';
 import { installRequestIdempotency } from './request-idempotency';
 import { costAttributionRoutes } from './routes/cost-attribution';
 import { costReportRoutes } from './routes/cost-reports';
+import { priceRoutes } from './routes/prices';
 import { endUserRoutes } from './routes/end-users';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { usageRoutes } from './routes/usage';
 import { HealthResponseSchema } from './schemas/health';
 import type { Store } from './store/store';
 import { validatorCompiler } from './validator';
+import { parseRetainEventsDays, startRetention, type Retention } from './retention';
 import { SERVER_VERSION } from './version';
 
 /** Options of `createServer`. */
@@ -37,6 +39,12 @@ export interface ServerOptions {
    * @default process.env.BEARLUMEN_PRICES, else none
    */
   prices?: Pricer | string;
+  /**
+   * A genai-prices data file (its `data.json` format) used instead of the bundled data, so newer
+   * prices apply without upgrading the package (docs/server.md "Pricing"). Ignored when `prices` is a Pricer.
+   * @default process.env.BEARLUMEN_PRICES_DATA, else the bundled data
+   */
+  pricesData?: string;
   /**
    * fastify logger option (`true`, `false` or pino options).
    * @default false
@@ -57,6 +65,12 @@ export interface ServerOptions {
    * @default dist/dashboard/ of this package (see `dashboard.ts`)
    */
   dashboard?: string | false;
+  /**
+   * Keep raw usage events this many days (an integer, at least 35), deleting older ones every hour
+   * while keeping the rollups; see docs/server.md ("Retention").
+   * @default process.env.BEARLUMEN_RETAIN_EVENTS_DAYS, else events are kept forever
+   */
+  retainEventsDays?: number;
   /** Called with every route as it is registered (the OpenAPI generator reads the schemas this way). */
   onRoute?: (route: RouteOptions) => void;
   /**
@@ -80,7 +94,14 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   const { store, now = Date.now } = options;
   const timeouts = resolveTimeouts(options.timeouts);
   const pricesOption = options.prices ?? process.env['BEARLUMEN_PRICES'];
-  const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption);
+  const pricer = pricesOption instanceof Pricer ? pricesOption : Pricer.fromFile(pricesOption, options.pricesData ?? process.env['BEARLUMEN_PRICES_DATA']);
+  const retainEnv = process.env['BEARLUMEN_RETAIN_EVENTS_DAYS'];
+  const retainDays =
+    options.retainEventsDays !== undefined
+      ? parseRetainEventsDays(options.retainEventsDays, 'retainEventsDays')
+      : retainEnv !== undefined && retainEnv.trim() !== ''
+        ? parseRetainEventsDays(retainEnv, 'BEARLUMEN_RETAIN_EVENTS_DAYS')
+        : undefined;
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -141,8 +162,17 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   await app.register(usageRoutes, context);
   await app.register(costAttributionRoutes, context);
   await app.register(costReportRoutes, context);
+  await app.register(priceRoutes, context);
   installDashboard(app, options.dashboard);
 
+  if (retainDays !== undefined) {
+    let retention: Retention | undefined;
+    app.addHook('onReady', async () => {
+      retention = startRetention(store, retainDays, now, (error) => app.log.error({ err: error }, 'event retention failed; retrying in an hour'));
+    });
+    // Registered before the store's close, so a run in progress finishes first.
+    app.addHook('onClose', async () => retention?.stop());
+  }
   if (options.closeStore !== false) app.addHook('onClose', async () => store.close());
   return app;
 }

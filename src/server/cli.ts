@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
  * The `bearlumen` command (every command takes --help):
- *   bearlumen serve [--host 127.0.0.1] [--port 8080] [--db PATH] [timeouts]   (cli/serve.ts)
+ *   bearlumen serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--prices-data FILE] [timeouts]   (cli/serve.ts)
  *   bearlumen keys create --db PATH --tenant NAME                             (cli/keys.ts; prints the new key on stdout only)
  *   bearlumen keys revoke --db PATH --key KEY                                 (the key stops working within 1 s)
+ *   bearlumen prices MODEL [--provider P] [--at TIME] [--json]                (cli/prices.ts; exit 1 when unpriced)
  *   bearlumen demo [...]                                                      (demo.ts)
  *   bearlumen report --url URL --api-key KEY [--by agent] [--range 7d]        (report-command.ts; cost tables from a running server)
  * Only Node built-ins and dependency-free modules are imported statically, so a missing server
  * dependency becomes a clear "npm install …" message instead of a stack trace.
  */
 import { keys } from './cli/keys';
+import { prices } from './cli/prices';
 import { serve } from './cli/serve';
 import { printHelp, USAGE, UsageError } from './cli/usage';
 
@@ -20,6 +22,8 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest);
     case 'keys':
       return keys(rest);
+    case 'prices':
+      return prices(rest);
     case 'demo': {
       const demo = await import('./demo');
       return demo.runDemo(rest);

@@ -11,4 +11,5 @@ export type * from './store/store';
 export type * from './store/cost-report-types';
 export { createApiKey, hashApiKey, generateApiKey, apiKeyId, keyIdOfDigest } from './auth';
 export { Pricer } from './pricing';
+export { parseRetainEventsDays, MIN_RETAIN_EVENTS_DAYS } from './retention';
 export { SERVER_VERSION } from './version';

@@ -8,6 +8,7 @@ import type { ErrorDetail, UsageBatchResponse } from '../protocol/types';
 import { ApiError } from './errors';
 import { newId } from './ids';
 import type { Pricer } from './pricing';
+import { modelAndProvider } from './store/rollups';
 import type { NewUsageEvent, Store, UsageEventIdentity } from './store/store';
 import { isProblem, metadataJsonOfEvent, validateEvent, type EventProblem, type ValidEvent } from './validate-event';
 
@@ -83,6 +84,7 @@ function toNewEvent(p: PendingEvent, ctx: IngestContext): NewUsageEvent {
     costNanoUsd: price.costNanoUsd,
     priced: price.priced,
     priceSource: price.source,
+    ...modelAndProvider(e.metadata),
   };
 }
 

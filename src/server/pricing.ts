@@ -1,8 +1,11 @@
 /**
- * Cost at ingest (docs/design-decisions.md, "Cost at ingest"): integer nano-USD per event, priced at the event's own timestamp.
- * Order: `metadata.cost` (USD) → the operator's override file → `@pydantic/genai-prices` →
- * unpriced (cost 0, never rejected). Long-context tiers are not applied (an event does not know
- * its request's total input), so tiered models use their base rate.
+ * Cost at ingest (docs/design-decisions.md, "Cost at ingest"): integer nano-USD per event, priced at
+ * the event's own timestamp. Order: `metadata.cost` (USD) → the operator's override file → `@pydantic/genai-prices`
+ * (bundled data, or the `--prices-data` file) → unpriced (cost 0, never rejected).
+ * Long-context tiers: a tiered price applies its tier when `metadata.request_input_tokens` (the
+ * request's whole prompt, attached by the LLM integrations) exceeds the tier's start, as genai-prices
+ * does; without it the base rate applies. Cache writes with `metadata.cache_ttl: '1h'` use
+ * `cache_write_1h_mtok` when the model has one.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +14,9 @@ import { calcPrice } from '@pydantic/genai-prices';
 import { INTEGER_METRIC_PREFIX } from '../protocol/limits';
 import type { TokenKind } from './store/store';
 import { parsePriceOverrides, type PriceOverride } from './price-overrides';
+import { loadPricesData } from './prices-data';
+import { lookupPrice } from './price-lookup';
+import type { PriceLookupResponse } from '../protocol/types';
 
 /** The cost of one event and where it came from. */
 export interface EventPrice {
@@ -73,17 +79,35 @@ export class Pricer {
   readonly #cache = new Map<string, Record<string, unknown> | null>();
   /** The last lookup: events of one batch mostly share provider, model and minute. */
   #last: { provider: string | undefined; model: string; minute: number; prices: Record<string, unknown> | null } | undefined;
-  readonly #source = genaiPricesSource();
+  readonly #source: string;
 
-  /** @param overrides operator prices that win over the bundled data (see `loadPriceOverrides`). */
-  constructor(overrides: readonly PriceOverride[] = []) {
+  /**
+   * @param overrides operator prices that win over the genai-prices data (see `parsePriceOverrides`).
+   * @param dataSource the label of the genai-prices data in use (see `loadPricesData`). @default the bundled package version
+   */
+  constructor(overrides: readonly PriceOverride[] = [], dataSource: string = genaiPricesSource()) {
     this.#overrides = overrides;
+    this.#source = dataSource;
   }
 
-  /** Build a pricer from an override file path (or none). @throws {Error} naming the file and the bad entry. */
-  static fromFile(path: string | undefined): Pricer {
-    if (path === undefined || path === '') return new Pricer();
-    return new Pricer(parsePriceOverrides(readFileSync(path, 'utf8'), path));
+  /**
+   * Build a pricer from an override file path (or none) and a genai-prices data file (or the bundled data).
+   * @throws {Error} naming the file and the bad entry.
+   */
+  static fromFile(path: string | undefined, pricesDataPath?: string): Pricer {
+    const source = pricesDataPath === undefined || pricesDataPath === '' ? undefined : loadPricesData(pricesDataPath);
+    const overrides = path === undefined || path === '' ? [] : parsePriceOverrides(readFileSync(path, 'utf8'), path);
+    return new Pricer(overrides, source);
+  }
+
+  /** Which prices an event for `model` / `provider` at `atMs` would get (`GET /v1/prices`, `bearlumen prices`). */
+  lookup(model: string, provider: string | undefined, atMs: number): PriceLookupResponse {
+    return lookupPrice(this.#overrides, this.#source, model, provider, atMs);
+  }
+
+  /** The price source label of events priced from genai-prices data. */
+  get dataSource(): string {
+    return this.#source;
   }
 
   /** The cost of one event. `metadata.cost` must already be validated (finite, ≥ 0) when present. */
@@ -106,7 +130,9 @@ export class Pricer {
     const prices = this.#modelPrice(provider, model, timestampMs);
     if (prices === null) return unpriced;
     // A model without a separate cache price bills cache tokens as input, as genai-prices does.
-    const rate = rateOf(prices[PRICE_KEY[tokenKind]]) ?? (tokenKind.startsWith('cache') ? rateOf(prices['input_mtok']) : undefined);
+    const requestInput = requestInputOf(metadata);
+    const oneHour = tokenKind === 'cache_write' && metadata?.['cache_ttl'] === '1h' ? rateOf(prices['cache_write_1h_mtok'], requestInput) : undefined;
+    const rate = oneHour ?? rateOf(prices[PRICE_KEY[tokenKind]], requestInput) ?? (tokenKind.startsWith('cache') ? rateOf(prices['input_mtok'], requestInput) : undefined);
     if (rate === undefined) return unpriced;
     return { costNanoUsd: nanoUsdFor(quantity, rate), priced: true, source: this.#source, tokenKind };
   }
@@ -144,8 +170,27 @@ export class Pricer {
   }
 }
 
-function rateOf(value: unknown): number | undefined {
+/** `metadata.request_input_tokens` when it is a non-negative integer, else undefined. */
+function requestInputOf(metadata: Record<string, unknown> | undefined): number | undefined {
+  const value = metadata?.['request_input_tokens'];
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * USD per million tokens: a flat price, or a tiered one ({ base, tiers: [{ start, price }] }) at the
+ * last tier whose `start` the request's input exceeds (genai-prices' rule: the whole request is
+ * billed at that tier). Without the request's input, the base rate.
+ */
+function rateOf(value: unknown, requestInput: number | undefined): number | undefined {
   if (typeof value === 'number') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { base?: unknown }).base === 'number') return (value as { base: number }).base;
-  return undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { base, tiers } = value as { base?: unknown; tiers?: unknown };
+  if (typeof base !== 'number') return undefined;
+  let rate = base;
+  if (requestInput !== undefined && Array.isArray(tiers)) {
+    for (const tier of tiers as { start?: unknown; price?: unknown }[]) {
+      if (typeof tier.start === 'number' && typeof tier.price === 'number' && requestInput > tier.start) rate = tier.price;
+    }
+  }
+  return rate;
 }

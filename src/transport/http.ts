@@ -114,9 +114,9 @@ export class HttpTransport implements Transport {
     const idempotencyKey = req.idempotencyKey ?? (req.method === 'POST' ? newRequestIdempotencyKey() : undefined);
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
     let body: string | Buffer | undefined;
-    if (req.body !== undefined) {
+    if (req.body !== undefined || req.encodedBody !== undefined) {
       headers['content-type'] = 'application/json';
-      body = JSON.stringify(req.body);
+      body = req.encodedBody ?? JSON.stringify(req.body);
       const threshold = this.#options.compressThresholdBytes ?? COMPRESS_THRESHOLD_BYTES;
       if (req.compress === true && Buffer.byteLength(body) > threshold) {
         // Compressed once, before the first attempt: every retry sends the identical bytes.

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DIST, ensureBuilt, ROOT } from './ensure-built';
 
@@ -11,9 +12,42 @@ function codeOf(file: string): string {
   return readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
 }
 
-function importsOf(file: string): string[] {
-  return [...codeOf(file).matchAll(IMPORT)].map((m) => m[1] as string);
+/**
+ * The package imports of `file` and of every shared chunk it pulls in: the SDK and integration entries
+ * build together with code splitting, so common code sits in `dist/chunk-*.{js,cjs}`.
+ */
+function importsOf(file: string, seen = new Set<string>()): string[] {
+  seen.add(file);
+  const specifiers: string[] = [];
+  for (const match of codeOf(file).matchAll(IMPORT)) {
+    const spec = match[1] as string;
+    if (!spec.startsWith('.')) {
+      specifiers.push(spec);
+      continue;
+    }
+    const local = resolve(dirname(file), spec);
+    if (!seen.has(local) && !file.endsWith('.d.ts') && !file.endsWith('.d.cts')) specifiers.push(...importsOf(local, seen));
+    else if (file.endsWith('.d.ts') || file.endsWith('.d.cts')) specifiers.push(spec);
+  }
+  return specifiers;
 }
+
+/** A bundle's text with the text of every chunk it loads. */
+function bundleText(file: string, seen = new Set<string>()): string {
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  let all = text;
+  for (const match of codeOf(file).matchAll(IMPORT)) {
+    const spec = match[1] as string;
+    if (!spec.startsWith('.')) continue;
+    const local = resolve(dirname(file), spec);
+    if (!seen.has(local)) all += bundleText(local, seen);
+  }
+  return all;
+}
+
+const PROVIDER_SDKS = ['openai', '@anthropic-ai/sdk', '@google/genai', 'ai', '@ai-sdk/provider', '@ai-sdk/anthropic', '@opentelemetry/api', '@opentelemetry/sdk-trace-base'];
+const INTEGRATIONS = ['openai', 'anthropic', 'google', 'ai-sdk', 'otel'];
 
 beforeAll(ensureBuilt, 180_000);
 
@@ -25,7 +59,7 @@ describe('the SDK bundle stays on its side of the boundary', () => {
       expect(SERVER_DEPS.some((dep) => spec === dep || spec.startsWith(`${dep}/`))).toBe(false);
       expect(spec).not.toMatch(/server/);
     }
-    const text = readFileSync(DIST + file, 'utf8');
+    const text = file.endsWith('.d.ts') || file.endsWith('.d.cts') ? readFileSync(DIST + file, 'utf8') : bundleText(DIST + file);
     for (const name of ['fastify', 'better-sqlite3', 'typebox', '@pydantic', 'genai-prices']) expect(text).not.toContain(name);
   });
 
@@ -48,8 +82,26 @@ describe('the SDK bundle stays on its side of the boundary', () => {
     const cjs = check(`require('@bearlumen/node-sdk'); console.log(JSON.stringify(Object.keys(require.cache)));`, []);
     for (const loaded of [esm, cjs]) {
       expect(loaded.some((path) => path.includes('/node_modules/undici/'))).toBe(true);
-      for (const dep of SERVER_DEPS) expect(loaded.filter((path) => path.includes(`/node_modules/${dep}/`))).toEqual([]);
+      for (const dep of [...SERVER_DEPS, ...PROVIDER_SDKS]) expect(loaded.filter((path) => path.includes(`/node_modules/${dep}/`))).toEqual([]);
+      expect(loaded.filter((path) => path.includes('/dist/integrations/'))).toEqual([]);
       expect(loaded.filter((path) => path.includes('/dist/server/'))).toEqual([]);
+    }
+  });
+
+  it.each(INTEGRATIONS)('the %s integration loads no provider SDK and no server dependency (it patches the client you pass)', (name) => {
+    const check = (code: string, args: string[]) =>
+      JSON.parse(execFileSync(process.execPath, [...args, '-e', code], { cwd: ROOT, encoding: 'utf8' })) as string[];
+    const esm = check(
+      `import { createRequire } from 'node:module'; const m = await import('@bearlumen/node-sdk/${name}'); if (typeof m.integrationStats !== 'function') throw new Error('no integrationStats'); console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`,
+      ['--input-type=module'],
+    );
+    const cjs = check(`const m = require('@bearlumen/node-sdk/${name}'); if (typeof m.integrationStats !== 'function') throw new Error('no integrationStats'); console.log(JSON.stringify(Object.keys(require.cache)));`, []);
+    for (const loaded of [esm, cjs]) {
+      for (const dep of [...SERVER_DEPS, ...PROVIDER_SDKS]) expect(loaded.filter((path) => path.includes(`/node_modules/${dep}/`))).toEqual([]);
+      expect(loaded.filter((path) => path.includes('/dist/server/'))).toEqual([]);
+    }
+    for (const file of [`integrations/${name}.js`, `integrations/${name}.cjs`]) {
+      for (const spec of importsOf(DIST + file)) expect([...SERVER_DEPS, ...PROVIDER_SDKS].some((dep) => spec === dep || spec.startsWith(`${dep}/`))).toBe(false);
     }
   });
 

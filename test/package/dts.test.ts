@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DIST, ensureBuilt } from './ensure-built';
 
@@ -17,6 +17,15 @@ describe('emitted declarations', () => {
     const text = code(file);
     expect(text.length).toBeGreaterThan(1000);
     expect(text.match(/\bany\b/g) ?? []).toEqual([]);
+  });
+
+  it('the shared declaration chunks and the integration entries contain no `any` either', () => {
+    const files = [
+      ...readdirSync(DIST).filter((f) => /\.d\.c?ts$/.test(f)),
+      ...readdirSync(`${DIST}integrations`).filter((f) => /\.d\.c?ts$/.test(f)).map((f) => `integrations/${f}`),
+    ];
+    expect(files).toContain('integrations/openai.d.ts');
+    for (const file of files) expect({ file, any: code(file).match(/\bany\b/g) ?? [] }).toEqual({ file, any: [] });
   });
 
   it('declares the 14 type names of the reference', () => {

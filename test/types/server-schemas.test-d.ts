@@ -4,7 +4,10 @@
  */
 import type { Static } from 'typebox';
 import { describe, expectTypeOf, it } from 'vitest';
+import type { PriceLookupParamsSchema, PriceLookupResponseSchema } from '../../src/server/schemas/prices';
 import type {
+  PriceLookupParams,
+  PriceLookupResponse,
   AttributionValuesResponse,
   CostBreakdownItem,
   CostBreakdownResponse,
@@ -134,6 +137,11 @@ describe('server schemas ≡ protocol types', () => {
     expectTypeOf<Static<typeof CostTimeseriesParamsSchema>>().toEqualTypeOf<CostTimeseriesParams>();
     expectTypeOf<Static<typeof CostTimeseriesSeriesSchema>>().toEqualTypeOf<CostTimeseriesSeries>();
     expectTypeOf<Static<typeof CostTimeseriesResponseSchema>>().toEqualTypeOf<CostTimeseriesResponse>();
+  });
+
+  it('prices', () => {
+    expectTypeOf<Static<typeof PriceLookupParamsSchema>>().toEqualTypeOf<PriceLookupParams>();
+    expectTypeOf<Static<typeof PriceLookupResponseSchema>>().toEqualTypeOf<PriceLookupResponse>();
   });
 
   it('errors and health', () => {

@@ -42,18 +42,37 @@ const urlOf = (host: string, port: number): string => `http://${host.includes(':
 export async function serve(argv: string[]): Promise<void> {
   if (wantsHelp(argv)) return printHelp(SERVE_USAGE);
   const timeoutOptions = Object.fromEntries(TIMEOUT_FLAGS.map(([, flag]) => [flag, { type: 'string' as const }]));
-  const { values } = parseArgs({ args: argv, options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, ...timeoutOptions }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { host: { type: 'string' }, port: { type: 'string' }, db: { type: 'string' }, 'retain-events-days': { type: 'string' }, 'prices-data': { type: 'string' }, ...timeoutOptions },
+    strict: true,
+  });
   const host = typeof values.host === 'string' ? values.host : (process.env['BEARLUMEN_HOST'] ?? DEFAULT_HOST);
   const port = parsePort(typeof values.port === 'string' ? values.port : (process.env['BEARLUMEN_PORT'] ?? String(DEFAULT_PORT)));
   const timeouts = parseTimeouts(values);
   const dbFlag = typeof values.db === 'string' ? values.db : undefined;
+  const pricesDataFlag = values['prices-data'];
+  const pricesData = typeof pricesDataFlag === 'string' ? pricesDataFlag : process.env['BEARLUMEN_PRICES_DATA'];
   const server = await loadServer();
   const dbPath = dbFlag ?? process.env['BEARLUMEN_DB'] ?? server.DEFAULT_SQLITE_PATH;
+  const retainFlag = values['retain-events-days'];
+  let retainEventsDays: number | undefined;
+  try {
+    if (typeof retainFlag === 'string') retainEventsDays = server.parseRetainEventsDays(retainFlag, '--retain-events-days');
+  } catch (error) {
+    throw new UsageError((error as Error).message, SERVE_USAGE);
+  }
 
   const store = await server.createStore(storeChoice(dbFlag, dbPath));
   let app: Awaited<ReturnType<ServerModule['createServer']>> | undefined;
   try {
-    app = await server.createServer({ store, timeouts, logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' } });
+    app = await server.createServer({
+      store,
+      timeouts,
+      logger: { level: process.env['BEARLUMEN_LOG_LEVEL'] ?? 'warn' },
+      ...(retainEventsDays === undefined ? {} : { retainEventsDays }),
+      ...(pricesData === undefined ? {} : { pricesData }),
+    });
     await app.listen({ host, port });
   } catch (error) {
     // E.g. the port is taken or the price file is invalid: release the database (a PostgreSQL

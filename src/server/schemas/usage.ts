@@ -54,6 +54,7 @@ export const UsageEventSchema = Type.Object({
   costUsd: Type.Number(),
   costNanoUsd: Type.Integer(),
   priced: Type.Boolean(),
+  priceSource: Type.Union([Type.String(), Type.Null()]),
 });
 
 const DateParam = Type.String({ description: 'ISO 8601 date (YYYY-MM-DD) or RFC 3339 date-time' });

@@ -20,7 +20,7 @@ const UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('bearlumen.migrations'), 
  * @throws {Error} when the search path names no existing schema, or a migration fails (that step
  *   is rolled back; earlier steps stay applied).
  */
-export async function applyPostgresMigrations(pool: pg.Pool, migrations: readonly Migration[]): Promise<number> {
+export async function applyPostgresMigrations(pool: pg.Pool, migrations: readonly Migration<pg.PoolClient>[]): Promise<number> {
   const client = await pool.connect();
   try {
     const schema = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
@@ -37,6 +37,7 @@ export async function applyPostgresMigrations(pool: pg.Pool, migrations: readonl
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
+        await m.after?.(client);
         await client.query('INSERT INTO bearlumen_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
         await client.query('COMMIT');
       } catch (error) {

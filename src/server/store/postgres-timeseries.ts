@@ -5,10 +5,10 @@
  */
 import type { AggregationWindow } from '../../protocol/types';
 import type { CostDimension, CostSeriesRow, DimensionCostRow } from './cost-report-types';
-import { PostgresUsage, whereOf } from './postgres-usage';
+import { POSTGRES_DIALECT, SqlParams, type BuiltQuery } from './dialect';
+import { PostgresUsage } from './postgres-usage';
+import { eventsWhere, WINDOW_MS } from './usage-sql';
 import type { UsageFilter } from './store';
-
-const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
 
 /**
  * The metadata JSON text as `json`. PostgreSQL refuses to parse a document holding the escapes
@@ -30,10 +30,16 @@ const DIMENSION_SQL: Record<CostDimension, string> = {
   provider: metadataText('provider'),
 };
 
+/** The WHERE clause over raw `usage_events` of a filter, from the shared query core. */
+function rawEventsWhere(tenantId: string, filter: UsageFilter): BuiltQuery {
+  const p = new SqlParams(POSTGRES_DIALECT);
+  return { sql: eventsWhere(p, tenantId, filter), params: p.values };
+}
+
 /** `PostgresUsage` plus the cost-report reads; the base of `PostgresStore`. */
 export class PostgresTimeseries extends PostgresUsage {
   async dimensionCosts(tenantId: string, dimension: CostDimension, filter: UsageFilter): Promise<DimensionCostRow[]> {
-    const { sql, params } = whereOf(tenantId, filter);
+    const { sql, params } = rawEventsWhere(tenantId, filter);
     const rows = await this.pool.query<DimensionCostRow>(
       `SELECT ${DIMENSION_SQL[dimension]} AS value, COALESCE(SUM(cost_nano), 0) AS "costNanoUsd",
          COALESCE(bearlumen_total(quantity) FILTER (WHERE token_kind = 'input'), 0) AS "inputTokens",
@@ -48,7 +54,7 @@ export class PostgresTimeseries extends PostgresUsage {
   }
 
   async costSeries(tenantId: string, dimension: CostDimension, bucket: AggregationWindow, filter: UsageFilter): Promise<CostSeriesRow[]> {
-    const { sql, params } = whereOf(tenantId, filter);
+    const { sql, params } = rawEventsWhere(tenantId, filter);
     const size = WINDOW_MS[bucket];
     const rows = await this.pool.query<CostSeriesRow>(
       `SELECT (ts / ${size}) * ${size} AS "bucketStartMs", ${DIMENSION_SQL[dimension]} AS value, SUM(cost_nano) AS "costNanoUsd"

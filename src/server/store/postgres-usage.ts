@@ -6,7 +6,13 @@
  */
 import type pg from 'pg';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
+import { POSTGRES_DIALECT, type BuiltQuery } from './dialect';
+import { completeAsIs, sameBillable, type Conflict } from './ingest-keys';
 import { isRetryableTransactionError, withTransaction } from './postgres-pool';
+import { PostgresRollups } from './postgres-rollups';
+import { RETAINED_FROM_KEY } from './rollup-sql';
+import { DAY_MS, rollupDeltas, type RollupDelta } from './rollups';
+import { pageStart, usageReads } from './usage-sql';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
@@ -19,11 +25,11 @@ import type {
   UsageSummaryTotals,
 } from './store';
 
-const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
-/** Column per dimension; a fixed map, so no user input ever reaches the SQL text. */
-const DIMENSION_COLUMN: Record<AttributionDimension, string> = { agent_id: 'agent_id', workflow_id: 'workflow_id' };
+const READS = usageReads(POSTGRES_DIALECT);
 /** A deadlock needs two replicas inserting overlapping keys in opposite orders; retrying once or twice settles it. */
 const MAX_INSERT_ATTEMPTS = 3;
+/** Events deleted per statement by retention. */
+const RETENTION_SLICE = 10_000;
 
 /**
  * One statement per batch, whatever its size: the columns travel as arrays and `unnest` turns them
@@ -66,10 +72,6 @@ interface StoredEventRow {
   subscription_id: string | null;
 }
 
-type Conflict = { index: number; idempotencyKey: string; existingEventId: string };
-
-const sameBillable = (a: BillableFields, b: UsageEventIdentity): boolean =>
-  a.eventType === b.eventType && a.metricName === b.metricName && a.quantity === b.quantity && a.subscriptionId === b.subscriptionId;
 
 /** The stored events among `keys`, by key (billable fields only). */
 async function readStored(db: pg.Pool | pg.PoolClient, tenantId: string, keys: readonly string[]): Promise<Map<string, BillableFields>> {
@@ -111,30 +113,11 @@ function resolve(
   return conflicts.length > 0 ? { ok: false, conflicts } : { ok: true, results, recordedCount: recordedNow.size };
 }
 
-/** `complete` of the one-argument form of insertUsageEvents: its overload only admits complete events. */
-const completeAsIs = (event: UsageEventIdentity): NewUsageEvent => event as NewUsageEvent;
-
-/** Build the WHERE clause of a usage filter with `$n` placeholders. Only fixed column names enter the SQL text. */
-export function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
-  const params: unknown[] = [tenantId, f.startMs, f.endMs];
-  let sql = 'tenant_id = $1 AND ts >= $2 AND ts < $3';
-  const optional: [string, string | undefined][] = [
-    ['subscription_id', f.subscriptionId],
-    ['metric_name', f.metricName],
-    ['event_type', f.eventType],
-    ['agent_id', f.agentId],
-    ['workflow_id', f.workflowId],
-  ];
-  for (const [column, value] of optional) {
-    if (value === undefined) continue;
-    params.push(value);
-    sql += ` AND ${column} = $${params.length}`;
-  }
-  return { sql, params };
-}
 
 /** Base of `PostgresStore`: owns the pool and the usage queries. */
 export class PostgresUsage {
+  readonly #rollups = new PostgresRollups();
+
   protected constructor(protected readonly pool: pg.Pool) {}
 
   async insertUsageEvents(tenantId: string, events: readonly NewUsageEvent[]): Promise<InsertUsageEventsResult>;
@@ -164,9 +147,12 @@ export class PostgresUsage {
     }
     const planned = resolve(events, stored, fresh);
     if (fresh.size === 0 || !planned.ok) return planned;
+    // Dimension sets get their ids before the transaction, so it holds its row locks briefly.
+    const deltas = rollupDeltas(fresh.values());
+    await this.#rollups.prepare(this.pool, tenantId, deltas);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await withTransaction(this.pool, (client) => this.#insertFresh(client, tenantId, events, fresh, new Map(stored)), (result) => result.ok);
+        return await withTransaction(this.pool, (client) => this.#insertFresh(client, tenantId, events, fresh, new Map(stored), deltas), (result) => result.ok);
       } catch (error) {
         if (attempt >= MAX_INSERT_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
       }
@@ -183,6 +169,7 @@ export class PostgresUsage {
     events: readonly UsageEventIdentity[],
     freshByKey: ReadonlyMap<string, NewUsageEvent>,
     stored: Map<string, BillableFields>,
+    deltas: readonly RollupDelta[],
   ): Promise<InsertUsageEventsResult> {
     const fresh = [...freshByKey.values()];
     const inserted = await client.query<{ idempotency_key: string }>({
@@ -214,76 +201,74 @@ export class PostgresUsage {
       for (const [key, row] of await readStored(client, tenantId, raced)) stored.set(key, row);
     }
     // A conflict with what another replica just stored: withTransaction rolls back (ok: false).
-    return resolve(events, stored, insertedByKey);
+    const result = resolve(events, stored, insertedByKey);
+    // Only the events this statement inserted add to the rollups (a raced key was counted by its writer).
+    if (result.ok) await this.#rollups.add(client, tenantId, insertedByKey.size === fresh.length ? deltas : rollupDeltas(insertedByKey.values()));
+    return result;
   }
+
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const total = await this.pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM usage_events WHERE ${sql}`, params);
-    const rows = await this.pool.query<UsageEventRow>(
-      `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
-         priced::int AS priced
-       FROM usage_events WHERE ${sql} ORDER BY ts DESC, seq DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, limit, offset],
-    );
-    return { events: rows.rows.map(toUsageEvent), total: total.rows[0]?.n ?? 0 };
+    const fromMs = await pageStart(READS, (q) => this.#all<{ bucket: number; n: number }>(q), tenantId, filter, offset + limit);
+    const page = READS.page(tenantId, filter, fromMs, limit, offset);
+    const rows = await this.pool.query<UsageEventRow>(page.sql, page.params);
+    // As on SQLite: the total from the rollups, over the part of the range whose events are kept.
+    const kept = { ...filter, startMs: Math.max(filter.startMs, await this.#retainedFromMs()) };
+    const total = kept.startMs >= kept.endMs ? 0 : ((await this.#all<{ n: number }>(READS.count(tenantId, kept)))[0]?.n ?? 0);
+    return { events: rows.rows.map(toUsageEvent), total };
   }
 
   async aggregateUsage(tenantId: string, filter: UsageFilter, window: AggregationWindow | null): Promise<UsageAggregateRow[]> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const bucket = window === null ? 'NULL::bigint' : `(ts / ${WINDOW_MS[window]}) * ${WINDOW_MS[window]}`;
-    const rows = await this.pool.query<UsageAggregateRow>(
-      `SELECT metric_name AS "metricName", ${bucket} AS "windowStartMs", bearlumen_total(quantity) AS "totalQuantity",
-         COUNT(*) AS "eventCount", MIN(quantity) AS "minQuantity", MAX(quantity) AS "maxQuantity", SUM(cost_nano) AS "costNanoUsd"
-       FROM usage_events WHERE ${sql} GROUP BY 1, 2 ORDER BY metric_name COLLATE "C", "windowStartMs"`,
-      params,
-    );
-    return rows.rows;
+    return this.#all<UsageAggregateRow>(READS.aggregate(tenantId, filter, window));
   }
 
   async summarizeUsage(tenantId: string, filter: UsageFilter): Promise<UsageSummaryTotals> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const totals = await this.pool.query<Omit<UsageSummaryTotals, 'metrics'>>(
-      `SELECT COUNT(*) AS "totalEvents",
-         bearlumen_total(quantity) FILTER (WHERE token_kind = 'input') AS "inputTokens",
-         bearlumen_total(quantity) FILTER (WHERE token_kind = 'output') AS "outputTokens",
-         bearlumen_total(quantity) FILTER (WHERE token_kind = 'cache_read') AS "cacheReadTokens",
-         bearlumen_total(quantity) FILTER (WHERE token_kind = 'cache_write') AS "cacheWriteTokens",
-         COALESCE(SUM(cost_nano), 0) AS "costNanoUsd",
-         COUNT(*) FILTER (WHERE NOT priced) AS "unpricedEventCount"
-       FROM usage_events WHERE ${sql}`,
-      params,
-    );
-    const metrics = await this.pool.query<UsageSummaryTotals['metrics'][number]>(
-      `SELECT metric_name AS "metricName", bearlumen_total(quantity) AS "totalQuantity", COUNT(*) AS "eventCount"
-       FROM usage_events WHERE ${sql} GROUP BY 1 ORDER BY metric_name COLLATE "C"`,
-      params,
-    );
-    const row = totals.rows[0];
+    const [totals, metrics] = await Promise.all([
+      this.#all<Omit<UsageSummaryTotals, 'metrics'>>(READS.summaryTotals(tenantId, filter)),
+      this.#all<UsageSummaryTotals['metrics'][number]>(READS.summaryMetrics(tenantId, filter)),
+    ]);
+    const row = totals[0];
     if (row === undefined) throw new Error('summary query returned no row');
-    return { ...row, metrics: metrics.rows };
+    return { ...row, metrics };
   }
 
   async costBreakdown(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<CostBreakdownRow[]> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const column = DIMENSION_COLUMN[dimension];
-    const rows = await this.pool.query<CostBreakdownRow>(
-      `SELECT ${column} AS value, COALESCE(SUM(cost_nano), 0) AS "costNanoUsd",
-         bearlumen_total(quantity) FILTER (WHERE token_kind = 'input') AS "inputTokens",
-         bearlumen_total(quantity) FILTER (WHERE token_kind = 'output') AS "outputTokens",
-         COUNT(*) AS "eventCount", COUNT(*) FILTER (WHERE NOT priced) AS "unpricedEventCount"
-       FROM usage_events WHERE ${sql} GROUP BY ${column}`,
-      params,
-    );
-    return rows.rows;
+    return this.#all<CostBreakdownRow>(READS.costBreakdown(tenantId, dimension, filter));
   }
 
   async attributionValues(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<string[]> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const column = DIMENSION_COLUMN[dimension];
-    const rows = await this.pool.query<{ value: string }>(
-      `SELECT DISTINCT ${column} COLLATE "C" AS value FROM usage_events WHERE ${sql} AND ${column} IS NOT NULL ORDER BY 1`,
-      params,
+    return (await this.#all<{ value: string }>(READS.attributionValues(tenantId, dimension, filter))).map((r) => r.value);
+  }
+
+  async dropEventsBefore(cutoffMs: number): Promise<{ droppedBeforeMs: number; deletedCount: number }> {
+    const droppedBeforeMs = Math.floor(cutoffMs / DAY_MS) * DAY_MS;
+    // The watermark moves first, so reads never count events that are about to go; deletes run in
+    // slices per tenant through the (tenant_id, ts) index, so no statement holds locks for long.
+    await this.pool.query(
+      'INSERT INTO store_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = GREATEST(store_state.value, excluded.value)',
+      [RETAINED_FROM_KEY, droppedBeforeMs],
     );
-    return rows.rows.map((r) => r.value);
+    let deletedCount = 0;
+    const tenants = await this.pool.query<{ id: string }>('SELECT id FROM tenants');
+    for (const { id } of tenants.rows) {
+      for (let changes = RETENTION_SLICE; changes === RETENTION_SLICE; ) {
+        const result = await this.pool.query(
+          `DELETE FROM usage_events WHERE seq IN (SELECT seq FROM usage_events WHERE tenant_id = $1 AND ts < $2 LIMIT ${RETENTION_SLICE})`,
+          [id, droppedBeforeMs],
+        );
+        changes = result.rowCount ?? 0;
+        deletedCount += changes;
+      }
+    }
+    return { droppedBeforeMs, deletedCount };
+  }
+
+  /** Raw events before this instant were dropped by retention (0: none ever were). */
+  async #retainedFromMs(): Promise<number> {
+    const { rows } = await this.pool.query<{ value: number }>({ name: 'bearlumen_retained_from', text: 'SELECT value FROM store_state WHERE key = $1', values: [RETAINED_FROM_KEY] });
+    return rows[0]?.value ?? 0;
+  }
+
+  async #all<R extends pg.QueryResultRow>(q: BuiltQuery): Promise<R[]> {
+    return (await this.pool.query<R>(q.sql, q.params)).rows;
   }
 }

@@ -11,7 +11,7 @@ import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { applyPostgresMigrations } from './postgres-migrate';
 import { createPool, redactUrl, type PostgresPoolOptions } from './postgres-pool';
 import { PostgresTimeseries } from './postgres-timeseries';
-import { toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
+import { PURGE_EVERY_CLAIMS, SUBSCRIPTION_COLUMNS, toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
 import {
   CLAIM_ABANDONED_MS,
   type ApiKeyInfo,
@@ -33,16 +33,6 @@ export type { PostgresPoolOptions as PostgresStoreOptions } from './postgres-poo
 const iso = (ms: number): string => new Date(ms).toISOString();
 /** A released claim can be re-taken by a concurrent request between our statements; try a few times. */
 const MAX_CLAIM_ROUNDS = 3;
-/** Expired `Idempotency-Key` rows are deleted once per this many claims of this process (as on SQLite). */
-const PURGE_EVERY_CLAIMS = 500;
-
-const SUBSCRIPTION_COLUMNS = {
-  pricingPlanId: 'pricing_plan_id',
-  currentPeriodStart: 'current_period_start',
-  currentPeriodEnd: 'current_period_end',
-  stripeSubscriptionId: 'stripe_subscription_id',
-  metadataJson: 'metadata',
-} as const;
 
 /** `SET` list and parameters of a patch; only fixed column names enter the SQL text. */
 function setClause(nowMs: number, fields: [column: string, value: unknown][]): { sets: string; params: unknown[] } {

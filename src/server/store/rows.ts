@@ -1,4 +1,4 @@
-/** Row shapes of the SQLite tables and their mapping to wire entities. */
+/** Row shapes of the tables (both engines), their mapping to wire entities, and fixed column maps. */
 import type { EndUser, EndUserStatus, Subscription, SubscriptionStatus, UsageEvent } from '../../protocol/types';
 
 /** A row of `end_users`. */
@@ -42,7 +42,20 @@ export interface UsageEventRow {
   metadata: string;
   cost_nano: number;
   priced: number;
+  price_source: string | null;
 }
+
+/** Column of each patchable subscription field; a fixed map, so no user input reaches the SQL text. */
+export const SUBSCRIPTION_COLUMNS = {
+  pricingPlanId: 'pricing_plan_id',
+  currentPeriodStart: 'current_period_start',
+  currentPeriodEnd: 'current_period_end',
+  stripeSubscriptionId: 'stripe_subscription_id',
+  metadataJson: 'metadata',
+} as const;
+
+/** Expired `Idempotency-Key` rows are deleted once per this many claims of a process (both engines). */
+export const PURGE_EVERY_CLAIMS = 500;
 
 /** Stored metadata is always a JSON object written by us; parse defensively anyway. */
 export function parseMetadata(json: string): Record<string, unknown> {
@@ -97,6 +110,7 @@ export function toUsageEvent(row: UsageEventRow): UsageEvent {
     costUsd: nanoToUsd(row.cost_nano),
     costNanoUsd: row.cost_nano,
     priced: row.priced === 1,
+    priceSource: row.price_source,
   };
 }
 

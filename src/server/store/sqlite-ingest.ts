@@ -7,6 +7,8 @@
  * statement. Keys repeated inside the batch resolve against the first copy.
  */
 import type Database from 'better-sqlite3';
+import { sameBillable, type Conflict } from './ingest-keys';
+import { createSqliteRollupWriter } from './sqlite-rollups';
 import type { InsertUsageEventsResult, NewUsageEvent, UsageEventIdentity } from './store';
 
 /**
@@ -15,10 +17,6 @@ import type { InsertUsageEventsResult, NewUsageEvent, UsageEventIdentity } from 
  */
 type StoredEvent = [key: string, id: string, eventType: string, metricName: string, quantity: number, subscriptionId: string | null];
 
-const sameBillable = (a: UsageEventIdentity, b: UsageEventIdentity): boolean =>
-  a.eventType === b.eventType && a.metricName === b.metricName && a.quantity === b.quantity && a.subscriptionId === b.subscriptionId;
-
-type Conflict = { index: number; idempotencyKey: string; existingEventId: string };
 
 /** Keys per lookup statement: a whole batch (MAX_BATCH_SIZE), well under SQLite's 32766 bound parameters. */
 const LOOKUP_CHUNK = 1000;
@@ -42,6 +40,9 @@ export type SqliteIngest = (
 
 /** Build the ingest function for a connection (statements are prepared once). */
 export function createSqliteIngest(db: Database.Database): SqliteIngest {
+  const rollups = createSqliteRollupWriter(db);
+  /** Dimension ids the running transaction created; cached only once it commits. */
+  let createdDims = new Map<string, number>();
   const inserts = new Map<number, Database.Statement>();
   const insert = (rows: number): Database.Statement => {
     let st = inserts.get(rows);
@@ -159,12 +160,17 @@ export function createSqliteIngest(db: Database.Database): SqliteIngest {
       // Keys were looked up under the write lock, so every row must be new.
       if (info.changes !== chunk.length) throw new Error(`usage events appeared during an IMMEDIATE transaction (${info.changes} of ${chunk.length} inserted)`);
     }
+    // Only the events just inserted add to the rollups, in the same transaction.
+    createdDims = rollups.add(tenantId, fresh);
     return { ok: true, results, recordedCount: fresh.length };
   });
 
   return (tenantId, events, complete) => {
     try {
-      return run.immediate(tenantId, events, complete);
+      createdDims = new Map();
+      const result = run.immediate(tenantId, events, complete);
+      if (createdDims.size > 0) rollups.remember(tenantId, createdDims);
+      return result;
     } catch (error) {
       if (error instanceof ConflictRollback) return { ok: false, conflicts: error.conflicts };
       throw error;

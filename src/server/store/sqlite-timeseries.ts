@@ -7,10 +7,10 @@
  */
 import type { AggregationWindow } from '../../protocol/types';
 import type { CostDimension, CostSeriesRow, DimensionCostRow } from './cost-report-types';
-import { SqliteUsage, whereOf } from './sqlite-usage';
+import { SQLITE_DIALECT, SqlParams, type BuiltQuery } from './dialect';
+import { SqliteUsage } from './sqlite-usage';
+import { eventsWhere, WINDOW_MS } from './usage-sql';
 import type { UsageFilter } from './store';
-
-const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
 
 /** A string-valued metadata field, or NULL when absent or not a string. */
 const metadataText = (key: string): string => `(CASE json_type(metadata, '$.${key}') WHEN 'text' THEN json_extract(metadata, '$.${key}') END)`;
@@ -23,10 +23,16 @@ const DIMENSION_SQL: Record<CostDimension, string> = {
   provider: metadataText('provider'),
 };
 
+/** The WHERE clause over raw `usage_events` of a filter, from the shared query core. */
+function rawEventsWhere(tenantId: string, filter: UsageFilter): BuiltQuery {
+  const p = new SqlParams(SQLITE_DIALECT);
+  return { sql: eventsWhere(p, tenantId, filter), params: p.values };
+}
+
 /** `SqliteUsage` plus the cost-report reads; the base of `SqliteStore`. Sums use TOTAL (see sqlite-usage.ts). */
 export class SqliteTimeseries extends SqliteUsage {
   async dimensionCosts(tenantId: string, dimension: CostDimension, filter: UsageFilter): Promise<DimensionCostRow[]> {
-    const { sql, params } = whereOf(tenantId, filter);
+    const { sql, params } = rawEventsWhere(tenantId, filter);
     return this.stmt(
       `SELECT ${DIMENSION_SQL[dimension]} AS value, TOTAL(cost_nano) AS costNanoUsd,
          TOTAL(CASE token_kind WHEN 'input' THEN quantity END) AS inputTokens,
@@ -39,7 +45,7 @@ export class SqliteTimeseries extends SqliteUsage {
   }
 
   async costSeries(tenantId: string, dimension: CostDimension, bucket: AggregationWindow, filter: UsageFilter): Promise<CostSeriesRow[]> {
-    const { sql, params } = whereOf(tenantId, filter);
+    const { sql, params } = rawEventsWhere(tenantId, filter);
     const size = WINDOW_MS[bucket];
     return this.stmt(
       `SELECT (ts / ${size}) * ${size} AS bucketStartMs, ${DIMENSION_SQL[dimension]} AS value, TOTAL(cost_nano) AS costNanoUsd

@@ -5,7 +5,12 @@
 import type Database from 'better-sqlite3';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
 import { newId } from '../ids';
+import { SQLITE_DIALECT, type BuiltQuery } from './dialect';
+import { completeAsIs } from './ingest-keys';
+import { RETAINED_FROM_KEY } from './rollup-sql';
+import { DAY_MS } from './rollups';
 import { createSqliteIngest, type SqliteIngest } from './sqlite-ingest';
+import { pageStart, usageReads } from './usage-sql';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
@@ -18,36 +23,11 @@ import type {
   UsageSummaryTotals,
 } from './store';
 
-// Cost sums use TOTAL (a double), not SUM: SUM of integers raises "integer overflow" past 2^63,
-// which a tenant could reach with huge metadata.cost values and so break its own reports. Below
-// 2^53 nano-USD (about 9 million USD per group) the double sum is still exact.
-const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
-/** Column per dimension; a fixed map, so no user input ever reaches the SQL text. */
-const DIMENSION_COLUMN: Record<AttributionDimension, string> = { agent_id: 'agent_id', workflow_id: 'workflow_id' };
+const READS = usageReads(SQLITE_DIALECT);
 const MAX_CACHED_STATEMENTS = 200;
+/** Events deleted per statement by retention. */
+const RETENTION_SLICE = 10_000;
 
-/** Build the WHERE clause of a usage filter. Only fixed column names enter the SQL text. */
-export function whereOf(tenantId: string, f: UsageFilter): { sql: string; params: unknown[] } {
-  let sql = 'tenant_id = ? AND ts >= ? AND ts < ?';
-  const params: unknown[] = [tenantId, f.startMs, f.endMs];
-  const optional: [string, string | undefined][] = [
-    ['subscription_id', f.subscriptionId],
-    ['metric_name', f.metricName],
-    ['event_type', f.eventType],
-    ['agent_id', f.agentId],
-    ['workflow_id', f.workflowId],
-  ];
-  for (const [column, value] of optional) {
-    if (value !== undefined) {
-      sql += ` AND ${column} = ?`;
-      params.push(value);
-    }
-  }
-  return { sql, params };
-}
-
-/** `complete` of the one-argument form of insertUsageEvents: its overload only admits complete events. */
-const completeAsIs = (event: UsageEventIdentity): NewUsageEvent => event as NewUsageEvent;
 
 /** Base of `SqliteStore`: owns the connection and the prepared-statement cache. */
 export class SqliteUsage {
@@ -89,63 +69,63 @@ export class SqliteUsage {
   }
 
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const total = (this.stmt(`SELECT COUNT(*) AS n FROM usage_events WHERE ${sql}`).get(...params) as { n: number }).n;
-    const rows = this.stmt(
-      `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano, priced
-       FROM usage_events WHERE ${sql} ORDER BY ts DESC, seq DESC LIMIT ? OFFSET ?`,
-    ).all(...params, limit, offset) as UsageEventRow[];
+    const fromMs = await pageStart(READS, async (q) => this.#all(q) as { bucket: number; n: number }[], tenantId, filter, offset + limit);
+    const page = READS.page(tenantId, filter, fromMs, limit, offset);
+    const rows = this.stmt(page.sql).all(...page.params) as UsageEventRow[];
+    // The total comes from the rollups (fast at any size), over the part of the range whose raw
+    // events are still kept, so it always equals what paging through the events finds.
+    const kept = { ...filter, startMs: Math.max(filter.startMs, this.#retainedFromMs()) };
+    const count = kept.startMs >= kept.endMs ? { sql: 'SELECT 0 AS n', params: [] } : READS.count(tenantId, kept);
+    const total = (this.stmt(count.sql).get(...count.params) as { n: number }).n;
     return { events: rows.map(toUsageEvent), total };
   }
 
   async aggregateUsage(tenantId: string, filter: UsageFilter, window: AggregationWindow | null): Promise<UsageAggregateRow[]> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const bucket = window === null ? 'NULL' : `(ts / ${WINDOW_MS[window]}) * ${WINDOW_MS[window]}`;
-    const rows = this.stmt(
-      `SELECT metric_name AS metricName, ${bucket} AS windowStartMs, TOTAL(quantity) AS totalQuantity, COUNT(*) AS eventCount,
-         MIN(quantity) AS minQuantity, MAX(quantity) AS maxQuantity, TOTAL(cost_nano) AS costNanoUsd
-       FROM usage_events WHERE ${sql} GROUP BY metric_name, windowStartMs ORDER BY metric_name, windowStartMs`,
-    ).all(...params) as UsageAggregateRow[];
-    return rows;
+    return this.#all(READS.aggregate(tenantId, filter, window)) as UsageAggregateRow[];
   }
 
   async summarizeUsage(tenantId: string, filter: UsageFilter): Promise<UsageSummaryTotals> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const totals = this.stmt(
-      `SELECT COUNT(*) AS totalEvents,
-         TOTAL(CASE token_kind WHEN 'input' THEN quantity END) AS inputTokens,
-         TOTAL(CASE token_kind WHEN 'output' THEN quantity END) AS outputTokens,
-         TOTAL(CASE token_kind WHEN 'cache_read' THEN quantity END) AS cacheReadTokens,
-         TOTAL(CASE token_kind WHEN 'cache_write' THEN quantity END) AS cacheWriteTokens,
-         TOTAL(cost_nano) AS costNanoUsd,
-         COALESCE(SUM(1 - priced), 0) AS unpricedEventCount
-       FROM usage_events WHERE ${sql}`,
-    ).get(...params) as Omit<UsageSummaryTotals, 'metrics'>;
-    const metrics = this.stmt(
-      `SELECT metric_name AS metricName, TOTAL(quantity) AS totalQuantity, COUNT(*) AS eventCount
-       FROM usage_events WHERE ${sql} GROUP BY metric_name ORDER BY metric_name`,
-    ).all(...params) as UsageSummaryTotals['metrics'];
+    const q = READS.summaryTotals(tenantId, filter);
+    const totals = this.stmt(q.sql).get(...q.params) as Omit<UsageSummaryTotals, 'metrics'>;
+    const metrics = this.#all(READS.summaryMetrics(tenantId, filter)) as UsageSummaryTotals['metrics'];
     return { ...totals, metrics };
   }
 
   async costBreakdown(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<CostBreakdownRow[]> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const column = DIMENSION_COLUMN[dimension];
-    return this.stmt(
-      `SELECT ${column} AS value, TOTAL(cost_nano) AS costNanoUsd,
-         TOTAL(CASE token_kind WHEN 'input' THEN quantity END) AS inputTokens,
-         TOTAL(CASE token_kind WHEN 'output' THEN quantity END) AS outputTokens,
-         COUNT(*) AS eventCount, COALESCE(SUM(1 - priced), 0) AS unpricedEventCount
-       FROM usage_events WHERE ${sql} GROUP BY ${column}`,
-    ).all(...params) as CostBreakdownRow[];
+    return this.#all(READS.costBreakdown(tenantId, dimension, filter)) as CostBreakdownRow[];
   }
 
   async attributionValues(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<string[]> {
-    const { sql, params } = whereOf(tenantId, filter);
-    const column = DIMENSION_COLUMN[dimension];
-    const rows = this.stmt(
-      `SELECT DISTINCT ${column} AS value FROM usage_events WHERE ${sql} AND ${column} IS NOT NULL ORDER BY ${column}`,
-    ).all(...params) as { value: string }[];
-    return rows.map((r) => r.value);
+    return (this.#all(READS.attributionValues(tenantId, dimension, filter)) as { value: string }[]).map((r) => r.value);
+  }
+
+  async dropEventsBefore(cutoffMs: number): Promise<{ droppedBeforeMs: number; deletedCount: number }> {
+    const droppedBeforeMs = Math.floor(cutoffMs / DAY_MS) * DAY_MS;
+    let deletedCount = 0;
+    // In slices, so the write lock is never held for long; the watermark moves first, so reads
+    // never count events that are about to go.
+    this.stmt(
+      `INSERT INTO store_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)`,
+    ).run(RETAINED_FROM_KEY, droppedBeforeMs);
+    const slice = this.stmt(
+      `DELETE FROM usage_events WHERE seq IN (SELECT seq FROM usage_events WHERE tenant_id = ? AND ts < ? LIMIT ${RETENTION_SLICE})`,
+    );
+    for (const tenantId of this.stmt('SELECT id FROM tenants').pluck().all() as string[]) {
+      for (let changes = RETENTION_SLICE; changes === RETENTION_SLICE; ) {
+        changes = slice.run(tenantId, droppedBeforeMs).changes;
+        deletedCount += changes;
+      }
+    }
+    return { droppedBeforeMs, deletedCount };
+  }
+
+  /** Raw events before this instant were dropped by retention (0: none ever were). */
+  #retainedFromMs(): number {
+    const row = this.stmt('SELECT value FROM store_state WHERE key = ?').get(RETAINED_FROM_KEY) as { value: number } | undefined;
+    return row?.value ?? 0;
+  }
+
+  #all(q: BuiltQuery): unknown[] {
+    return this.stmt(q.sql).all(...q.params);
   }
 }

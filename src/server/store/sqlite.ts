@@ -11,7 +11,7 @@ import type { EndUser, EndUserStatus, Subscription } from '../../protocol/types'
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 import type { Migration } from './migrations/migration';
 import { SqliteTimeseries } from './sqlite-timeseries';
-import { toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
+import { PURGE_EVERY_CLAIMS, SUBSCRIPTION_COLUMNS, toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
 import {
   CLAIM_ABANDONED_MS,
   type ApiKeyInfo,
@@ -32,16 +32,15 @@ import {
 export const DEFAULT_SQLITE_PATH = '.bearlumen/bearlumen.db';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-/** Expired `Idempotency-Key` rows are deleted once per this many claims. */
-const PURGE_EVERY_CLAIMS = 500;
 
 /** Apply every migration newer than the database's `user_version`, each in its own transaction. */
-export function applyMigrations(db: Database.Database, migrations: readonly Migration[]): void {
+export function applyMigrations(db: Database.Database, migrations: readonly Migration<Database.Database>[]): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (const m of migrations) {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      void m.after?.(db);
       db.pragma(`user_version = ${m.version}`);
     })();
   }
@@ -193,14 +192,7 @@ export class SqliteStore extends SqliteTimeseries implements Store {
   async updateSubscription(tenantId: string, id: string, patch: SubscriptionPatch, nowMs: number): Promise<Subscription | null> {
     const sets: string[] = ['updated_at = ?'];
     const params: unknown[] = [iso(nowMs)];
-    const columns = {
-      pricingPlanId: 'pricing_plan_id',
-      currentPeriodStart: 'current_period_start',
-      currentPeriodEnd: 'current_period_end',
-      stripeSubscriptionId: 'stripe_subscription_id',
-      metadataJson: 'metadata',
-    } as const;
-    for (const [field, column] of Object.entries(columns) as [keyof SubscriptionPatch, string][]) {
+    for (const [field, column] of Object.entries(SUBSCRIPTION_COLUMNS) as [keyof SubscriptionPatch, string][]) {
       if (patch[field] !== undefined) {
         sets.push(`${column} = ?`);
         params.push(patch[field]);

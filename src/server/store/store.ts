@@ -147,6 +147,12 @@ export interface NewUsageEvent extends UsageEventIdentity {
   priced: boolean;
   /** Where the cost came from: `metadata`, `override`, `genai-prices@<version>`, or null. */
   priceSource: string | null;
+  /**
+   * `metadata.model` / `metadata.provider` as the rollups key them (see `modelAndProvider` in
+   * rollups.ts); absent means null. Not stored on the event row (the metadata holds them).
+   */
+  model?: string | null;
+  provider?: string | null;
 }
 
 /**
@@ -314,6 +320,13 @@ export interface Store {
   dimensionCosts(tenantId: string, dimension: CostDimension, filter: UsageFilter): Promise<DimensionCostRow[]>;
   /** Cost per UTC-aligned bucket per value of the dimension; only non-empty cells. */
   costSeries(tenantId: string, dimension: CostDimension, bucket: AggregationWindow, filter: UsageFilter): Promise<CostSeriesRow[]>;
+
+  /**
+   * Retention: delete the raw events of every tenant timestamped before `cutoffMs` rounded down to
+   * a UTC day, keeping the rollups. Aggregate reads over the dropped days still answer from the
+   * rollups; `queryUsageEvents` finds (and counts) only events still kept. See docs/server.md.
+   */
+  dropEventsBefore(cutoffMs: number): Promise<{ droppedBeforeMs: number; deletedCount: number }>;
 
   // Request idempotency
   /**

@@ -106,12 +106,25 @@ describe('every command takes --help (built CLI)', () => {
     [['keys', 'create', '--help'], 'Usage: bearlumen keys create'],
     [['keys', 'revoke', '--help'], 'Usage: bearlumen keys revoke'],
     [['demo', '--help'], 'Usage: bearlumen demo'],
+    [['prices', '--help'], 'Usage: bearlumen prices MODEL'],
+    [['prices', 'gpt-4o', '-h'], '--prices-data FILE'],
+    [['serve', '--help'], '--prices-data FILE'],
   ])('bearlumen %j prints its usage on stdout and exits 0', async (args, expected) => {
     // An unreachable database proves that --help opens nothing.
     const res = await run(args, { built: true, env: { DATABASE_URL: 'postgres://127.0.0.1:1/none' } });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toContain(expected);
+  });
+
+  it('prices without a MODEL or with a bad --at exits 2 with the prices usage', async () => {
+    const missing = await run(['prices'], { built: true });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('prices needs exactly one MODEL');
+    expect(missing.stderr).toContain('Usage: bearlumen prices MODEL');
+    const badAt = await run(['prices', 'gpt-4o', '--at', 'yesterday'], { built: true });
+    expect(badAt.code).toBe(2);
+    expect(badAt.stderr).toContain('--at must be an ISO 8601 date-time (got "yesterday")');
   });
 
   it('serve refuses a malformed timeout, naming the flag or variable, with exit 2', async () => {

@@ -76,8 +76,10 @@ describeEachStore('store: usage reads', (store) => {
         costUsd: 0.003,
         costNanoUsd: 3_000_000,
         priced: true,
+        priceSource: e.priceSource,
       },
     ]);
+    expect(got[0]?.priceSource).toBe('test');
   });
 
   it('query: filters by metric, event type, agent and workflow', async () => {

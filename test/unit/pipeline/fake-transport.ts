@@ -20,7 +20,8 @@ export class FakeTransport implements Transport {
   responder: Responder | undefined;
 
   async request<T>(req: TransportRequest): Promise<T> {
-    const { events } = req.body as { events: UsageEventInput[] };
+    const body: unknown = req.encodedBody === undefined ? req.body : JSON.parse(req.encodedBody);
+    const { events } = body as { events: UsageEventInput[] };
     const call = this.calls.push(events.map((event) => ({ ...event })));
     this.requests.push(req);
     if (this.isClosed) throw new BearLumenConnectionError('closed');

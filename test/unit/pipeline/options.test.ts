@@ -26,6 +26,10 @@ describe('resolveBatchingOptions', () => {
     [{ concurrency: '4' }, 'batching.concurrency must be an integer between 1 and 64 (got "4")'],
     [{ overflow: 'drop' }, "batching.overflow must be one of 'reject', 'block' (got \"drop\")"],
     [{ retryBaseMs: 100, retryMaxMs: 50 }, 'batching.retryMaxMs must be >= batching.retryBaseMs (100) (got 50)'],
+    [{ spoolDir: '' }, 'batching.spoolDir must be a non-empty directory path without NUL bytes (got "")'],
+    [{ spoolDir: 42 }, 'batching.spoolDir must be a non-empty directory path without NUL bytes (got 42)'],
+    [{ spoolSync: 'yes' }, 'batching.spoolSync must be a boolean (got "yes")'],
+    [{ maxSpoolBytes: 1024 }, 'batching.maxSpoolBytes must be an integer between 1048576 and 9007199254740991 (got 1024)'],
   ])('rejects %j naming the option, the rule and the value', (input, message) => {
     expect(() => resolveBatchingOptions(input as never)).toThrow(BearLumenValidationError);
     expect(() => resolveBatchingOptions(input as never)).toThrow(message);
@@ -53,6 +57,15 @@ describe('resolveBatchingOptions', () => {
   it('enabled: false keeps the retry budget, exit timeout and other delivery options', () => {
     const resolved = resolveBatchingOptions({ enabled: false, maxRetryDurationMs: 1234, exitTimeoutMs: 321, concurrency: 2, overflow: 'block', blockTimeoutMs: 99 });
     expect(resolved).toMatchObject({ enabled: false, maxRetryDurationMs: 1234, exitTimeoutMs: 321, concurrency: 2, blockTimeoutMs: 99 });
+  });
+
+  it('the spool is off by default, on with spoolDir (made absolute) or BEARLUMEN_SPOOL_DIR; the option wins', () => {
+    expect(resolveBatchingOptions(undefined, {}).spoolDir).toBeUndefined();
+    expect(resolveBatchingOptions({ spoolDir: 'spool' }).spoolDir).toBe(`${process.cwd()}/spool`);
+    expect(resolveBatchingOptions(undefined, { BEARLUMEN_SPOOL_DIR: '/var/spool/a' })).toMatchObject({ spoolDir: '/var/spool/a', spoolSync: false, maxSpoolBytes: 1024 ** 3 });
+    expect(resolveBatchingOptions(false, { BEARLUMEN_SPOOL_DIR: '/var/spool/a' }).spoolDir).toBe('/var/spool/a');
+    expect(resolveBatchingOptions({ spoolDir: '/b', spoolSync: true }, { BEARLUMEN_SPOOL_DIR: '/var/spool/a' })).toMatchObject({ spoolDir: '/b', spoolSync: true });
+    expect(resolveBatchingOptions(undefined, { BEARLUMEN_SPOOL_DIR: '' }).spoolDir).toBeUndefined();
   });
 
   it('rejects unknown keys such as a misspelt option', () => {

@@ -6,9 +6,11 @@
  * (TEXT keeps key order; jsonb would reorder it), cost is integer nano-USD. Never edit a released
  * migration: add the next number.
  */
+import type pg from 'pg';
+import { backfillPostgresRollups } from '../postgres-rollups';
 import type { Migration } from './migration';
 
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+export const POSTGRES_MIGRATIONS: readonly Migration<pg.PoolClient>[] = [
   {
     version: 1,
     name: 'initial',
@@ -135,5 +137,59 @@ CREATE AGGREGATE bearlumen_total(DOUBLE PRECISION) (
 ALTER TABLE api_keys RENAME COLUMN prefix TO key_id;
 UPDATE api_keys SET key_id = 'key_' || substr(key_hash, 1, 12);
 `,
+  },
+  {
+    version: 3,
+    name: 'rollups',
+    sql: `
+-- See the SQLite migration 3 for the meaning of each table; the columns match.
+CREATE TABLE usage_dims (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  dim_key TEXT NOT NULL,
+  subscription_id TEXT,
+  agent_id TEXT,
+  workflow_id TEXT,
+  model TEXT,
+  provider TEXT,
+  metric_name TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  token_kind TEXT,
+  UNIQUE (tenant_id, dim_key)
+);
+
+-- cost_sum is NUMERIC: a bucket's sum may pass BIGINT's range (many events at the largest cost),
+-- and an overflow would make ingest fail.
+CREATE TABLE usage_rollups (
+  tenant_id TEXT NOT NULL,
+  grain BIGINT NOT NULL,
+  bucket BIGINT NOT NULL,
+  dim_id BIGINT NOT NULL,
+  event_count BIGINT NOT NULL,
+  quantity_sum DOUBLE PRECISION NOT NULL,
+  cost_sum NUMERIC NOT NULL,
+  unpriced_count BIGINT NOT NULL,
+  quantity_min DOUBLE PRECISION NOT NULL,
+  quantity_max DOUBLE PRECISION NOT NULL,
+  subscription_id TEXT,
+  agent_id TEXT,
+  workflow_id TEXT,
+  model TEXT,
+  provider TEXT,
+  metric_name TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  token_kind TEXT,
+  PRIMARY KEY (tenant_id, grain, bucket, dim_id)
+);
+
+CREATE TABLE store_state (
+  key TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+
+-- As on SQLite, no per-filter indexes on usage_events (ingest cost); the event list's first page is
+-- located through the hour rollups.
+`,
+    after: backfillPostgresRollups,
   },
 ];

@@ -3,9 +3,11 @@
  * `../sqlite.ts`). Embedded as strings so the built package ships them. Never edit a released
  * migration: add the next number.
  */
+import type Database from 'better-sqlite3';
+import { backfillSqliteRollups } from '../sqlite-rollups';
 import type { Migration } from './migration';
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [
+export const SQLITE_MIGRATIONS: readonly Migration<Database.Database>[] = [
   {
     version: 1,
     name: 'initial',
@@ -101,5 +103,63 @@ CREATE TABLE request_keys (
 ALTER TABLE api_keys RENAME COLUMN prefix TO key_id;
 UPDATE api_keys SET key_id = 'key_' || substr(key_hash, 1, 12);
 `,
+  },
+  {
+    version: 3,
+    name: 'rollups',
+    sql: `
+-- A tenant's distinct dimension sets; rollup rows reference them by id. dim_key is the JSON array of
+-- the values (see dimKeyOf in rollups.ts), unique per tenant, so null stays apart from every string.
+CREATE TABLE usage_dims (
+  id INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  dim_key TEXT NOT NULL,
+  subscription_id TEXT,
+  agent_id TEXT,
+  workflow_id TEXT,
+  model TEXT,
+  provider TEXT,
+  metric_name TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  token_kind TEXT,
+  UNIQUE (tenant_id, dim_key)
+);
+
+-- Usage per tenant, bucket and dimension set, maintained at ingest in the event's transaction.
+-- grain is the bucket width in ms (hour and day); bucket its start (epoch ms, UTC-aligned).
+CREATE TABLE usage_rollups (
+  tenant_id TEXT NOT NULL,
+  grain INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,
+  dim_id INTEGER NOT NULL,
+  event_count INTEGER NOT NULL,
+  quantity_sum REAL NOT NULL,
+  cost_sum INTEGER NOT NULL,
+  unpriced_count INTEGER NOT NULL,
+  quantity_min REAL NOT NULL,
+  quantity_max REAL NOT NULL,
+  -- The dimension set's values (equal to usage_dims'), so reads filter and group without a join.
+  subscription_id TEXT,
+  agent_id TEXT,
+  workflow_id TEXT,
+  model TEXT,
+  provider TEXT,
+  metric_name TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  token_kind TEXT,
+  PRIMARY KEY (tenant_id, grain, bucket, dim_id)
+) WITHOUT ROWID;
+
+-- Small facts about the store's data, e.g. where event retention has dropped raw events up to.
+CREATE TABLE store_state (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+
+-- No per-filter indexes on usage_events: one (tenant_id, <column>, ts) index per filter column cost
+-- 5x the ingest CPU (many insertion points per batch; measured in docs/architecture.md). A filtered
+-- event list finds where its first page starts from the hour rollups instead (usage-sql.ts).
+`,
+    after: backfillSqliteRollups,
   },
 ];

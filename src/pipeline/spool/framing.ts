@@ -1,0 +1,120 @@
+import * as zlib from 'node:zlib';
+
+/**
+ * The on-disk format of a segment: an 8-byte header (`BLSP`, a format version byte, three zero bytes),
+ * then records, each `length u32 LE · crc32 u32 LE · payload` where the payload is one event's JSON
+ * (UTF-8). A record never spans segments. Whatever a crash leaves (a torn last record, garbage) is found
+ * by the length and checksum and skipped, never trusted.
+ */
+export const SEGMENT_MAGIC = 'BLSP';
+/** Raised only when a reader of this version could not read the new format. */
+export const SEGMENT_VERSION = 1;
+export const HEADER_BYTES = 8;
+export const RECORD_HEADER_BYTES = 8;
+/** A record longer than this is garbage (an event is at most 1 MiB of JSON; the server's body limit is 16 MiB). */
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+const OPEN_BRACE = 0x7b;
+
+let table: Uint32Array | undefined;
+
+/** CRC-32 from a 256-entry table (the Node 18 path), exported for its test. */
+export function tableCrc32(data: Uint8Array): number {
+  if (table === undefined) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = (table[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const nativeCrc32: unknown = (zlib as { crc32?: unknown }).crc32;
+
+/** CRC-32 (IEEE, as zlib and gzip): zlib's native one where Node has it (20.15+, 22.2+), a table otherwise (Node 18). */
+export const crc32: (data: Uint8Array) => number =
+  typeof nativeCrc32 === 'function' ? (data) => (nativeCrc32 as (data: Uint8Array) => number)(data) : tableCrc32;
+
+/**
+ * CRC-32 of a string's UTF-8 bytes when the native one is there: it takes the string itself, which
+ * costs less than a Buffer view per record (~310 against ~385 ns per 300-byte event, measured).
+ * JSON.stringify output is well-formed, so its UTF-8 bytes are exactly what Buffer#write produced.
+ */
+const stringCrc32: ((text: string) => number) | undefined = typeof nativeCrc32 === 'function' ? (nativeCrc32 as (text: string) => number) : undefined;
+
+/** The header every segment starts with. */
+export function segmentHeader(version = SEGMENT_VERSION): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.write(SEGMENT_MAGIC, 0, 'latin1');
+  header[4] = version;
+  return header;
+}
+
+/** Frames already-encoded events into one buffer: one `write` for the whole group. */
+export function encodeRecords(jsons: readonly string[]): Buffer {
+  let bound = 0;
+  for (const json of jsons) bound += RECORD_HEADER_BYTES + json.length * 3;
+  const buffer = Buffer.allocUnsafe(bound);
+  let offset = 0;
+  for (const json of jsons) {
+    const start = offset + RECORD_HEADER_BYTES;
+    const length = buffer.write(json, start, 'utf8');
+    buffer.writeUInt32LE(length, offset);
+    buffer.writeUInt32LE(stringCrc32 === undefined ? tableCrc32(buffer.subarray(start, start + length)) : stringCrc32(json), offset + 4);
+    offset = start + length;
+  }
+  return buffer.subarray(0, offset);
+}
+
+/** What a segment holds: its format version, the payloads that passed their checksum, and how many records did not. */
+export type DecodedSegment =
+  | { kind: 'ok'; payloads: Buffer[]; corruptRecords: number }
+  | { kind: 'empty' }
+  | { kind: 'newer'; version: number }
+  | { kind: 'unreadable' };
+
+/**
+ * Reads every intact record of a segment (`empty`: a file cut before its header was complete, holding nothing). A bad record (torn, wrong checksum, impossible length) counts
+ * once, and reading resumes at the next offset where a whole record checks out, so one garbled record
+ * costs only itself.
+ */
+export function decodeSegment(data: Buffer): DecodedSegment {
+  // A crash between creating the file and writing its header leaves it empty or with part of the header.
+  if (data.length < HEADER_BYTES && data.equals(segmentHeader().subarray(0, data.length))) return { kind: 'empty' };
+  if (data.length < HEADER_BYTES || data.toString('latin1', 0, 4) !== SEGMENT_MAGIC) return { kind: 'unreadable' };
+  const version = data[4] as number;
+  if (version > SEGMENT_VERSION) return { kind: 'newer', version };
+  const payloads: Buffer[] = [];
+  let corruptRecords = 0;
+  let offset = HEADER_BYTES;
+  while (offset < data.length) {
+    const length = recordAt(data, offset);
+    if (length >= 0) {
+      payloads.push(data.subarray(offset + RECORD_HEADER_BYTES, offset + RECORD_HEADER_BYTES + length));
+      offset += RECORD_HEADER_BYTES + length;
+      continue;
+    }
+    corruptRecords += 1;
+    offset = nextRecord(data, offset + 1);
+  }
+  return { kind: 'ok', payloads, corruptRecords };
+}
+
+/** The payload length of an intact record at `offset`, or -1. */
+function recordAt(data: Buffer, offset: number): number {
+  if (offset + RECORD_HEADER_BYTES >= data.length) return -1;
+  const length = data.readUInt32LE(offset);
+  const start = offset + RECORD_HEADER_BYTES;
+  if (length === 0 || length > MAX_RECORD_BYTES || start + length > data.length || data[start] !== OPEN_BRACE) return -1;
+  return crc32(data.subarray(start, start + length)) === data.readUInt32LE(offset + 4) ? length : -1;
+}
+
+function nextRecord(data: Buffer, from: number): number {
+  for (let offset = from; offset + RECORD_HEADER_BYTES < data.length; offset++) {
+    if (data[offset + RECORD_HEADER_BYTES] === OPEN_BRACE && recordAt(data, offset) >= 0) return offset;
+  }
+  return data.length;
+}

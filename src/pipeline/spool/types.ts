@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { UsageEventInput } from '../../protocol/types';
+import type { SpoolFs } from './fs';
+import type { Segment } from './segment';
+
+/** What the spool is built with (from the resolved batching options). */
+export interface SpoolOptions {
+  dir: string;
+  /** fdatasync after every group write. */
+  sync: boolean;
+  /** Most bytes of segments this client keeps (written and claimed). */
+  maxBytes: number;
+  logger: Logger;
+  /** Called when segments were deleted (room for blocked records). */
+  onRoom: () => void;
+  fs?: SpoolFs;
+  segmentBytes?: number;
+  now?: () => number;
+}
+
+/** The spool's counters, in `stats().spool`. */
+export interface SpoolStats {
+  /** `'disk'` while events are written; `'memory-only'` after a disk error (events are then no longer crash-safe). */
+  mode: 'disk' | 'memory-only';
+  /** Bytes of segment files this client holds (its own and claimed ones). */
+  bytes: number;
+  /** Segment files this client holds. */
+  segments: number;
+  /** Events read back from segments of earlier (dead) processes and fed into the pipeline. */
+  replayed: number;
+  /** True while claimed segments are being replayed. */
+  replaying: boolean;
+  /** Records skipped on replay: torn, failing their checksum, or not an event. */
+  corruptRecords: number;
+  /** Segments left alone on replay: written by a newer SDK version, or without a segment header. */
+  skippedSegments: number;
+  /** File-system errors seen (the first one switches to memory-only). */
+  diskErrors: number;
+}
+
+/** Feeds one replayed event into the pipeline; resolves false when the pipeline no longer takes events. */
+export type ReplayAdmit = (event: UsageEventInput, segment: Segment) => boolean | Promise<boolean>;
+

@@ -1,0 +1,81 @@
+/**
+ * The write side of rollups, written once for both engines: the dimension-set insert and the rollup
+ * upsert (SQLite binds rows as a VALUES list, PostgreSQL as arrays through `unnest`; the conflict
+ * rule is shared), the backfill read and the retention statements.
+ */
+import type { Dialect } from './dialect';
+import type { RollupDelta, RollupDims } from './rollups';
+
+/** Columns of a rollup row, in insert order (after tenant_id). */
+export const ROLLUP_COLUMNS = [
+  'grain', 'bucket', 'dim_id', 'event_count', 'quantity_sum', 'cost_sum', 'unpriced_count', 'quantity_min', 'quantity_max',
+  // The dimension set's values, copied onto the row so reads filter and group without a join.
+  'subscription_id', 'agent_id', 'workflow_id', 'model', 'provider', 'metric_name', 'event_type', 'token_kind',
+] as const;
+
+/** Columns of a dimension set, in insert order (after tenant_id). */
+export const DIM_COLUMNS = ['dim_key', 'subscription_id', 'agent_id', 'workflow_id', 'model', 'provider', 'metric_name', 'event_type', 'token_kind'] as const;
+
+/** An existing row absorbs a delta: counts and sums add, minima and maxima widen. */
+export function rollupConflictClause(d: Dialect): string {
+  const add = (c: string): string => `${c} = usage_rollups.${c} + excluded.${c}`;
+  return `ON CONFLICT (tenant_id, grain, bucket, dim_id) DO UPDATE SET ${add('event_count')}, ${add('quantity_sum')}, ${add('cost_sum')},
+    ${add('unpriced_count')}, quantity_min = ${d.least('usage_rollups.quantity_min', 'excluded.quantity_min')},
+    quantity_max = ${d.greatest('usage_rollups.quantity_max', 'excluded.quantity_max')}`;
+}
+
+/** The values of one rollup row in `ROLLUP_COLUMNS` order. */
+export function rollupValues(delta: RollupDelta, dimId: number): unknown[] {
+  const d = delta.dims;
+  return [
+    delta.grain, delta.bucket, dimId, delta.eventCount, delta.quantitySum, delta.costSum, delta.unpricedCount, delta.quantityMin, delta.quantityMax,
+    d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind,
+  ];
+}
+
+/** The values of one dimension set in `DIM_COLUMNS` order. */
+export function dimValues(key: string, d: RollupDims): unknown[] {
+  return [key, d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind];
+}
+
+/** SQLite: upsert `rows` rollup rows given as `?` parameters (tenant first in each row). */
+export function sqliteRollupUpsert(d: Dialect, rows: number): string {
+  const one = `(${new Array<string>(ROLLUP_COLUMNS.length + 1).fill('?').join(',')})`;
+  return `INSERT INTO usage_rollups (tenant_id, ${ROLLUP_COLUMNS.join(', ')}) VALUES ${new Array<string>(rows).fill(one).join(',')}
+    ${rollupConflictClause(d)}`;
+}
+
+/** SQLite: insert one dimension set unless the tenant has it. */
+export const SQLITE_DIM_INSERT = `INSERT INTO usage_dims (tenant_id, ${DIM_COLUMNS.join(', ')}) VALUES (${new Array<string>(DIM_COLUMNS.length + 1).fill('?').join(',')})
+  ON CONFLICT (tenant_id, dim_key) DO NOTHING`;
+
+/** PostgreSQL: upsert rollup rows given as one array per column ($1 tenant, $2… arrays). */
+export function postgresRollupUpsert(d: Dialect): string {
+  return `INSERT INTO usage_rollups (tenant_id, ${ROLLUP_COLUMNS.join(', ')})
+    SELECT $1, r.* FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::numeric[], $8::bigint[],
+      $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+      AS r(${ROLLUP_COLUMNS.join(', ')})
+    ${rollupConflictClause(d)}`;
+}
+
+/** PostgreSQL: insert dimension sets ($1 tenant, $2… arrays) unless the tenant has them. */
+export const POSTGRES_DIM_INSERT = `INSERT INTO usage_dims (tenant_id, ${DIM_COLUMNS.join(', ')})
+  SELECT $1, x.* FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+    AS x(${DIM_COLUMNS.join(', ')})
+  ON CONFLICT (tenant_id, dim_key) DO NOTHING`;
+
+/** Rows per backfill read. */
+export const BACKFILL_CHUNK = 20_000;
+
+/** Backfill: the next events after a `seq`, in insertion order (`RollupSourceRow` columns). */
+export function backfillSelect(d: Dialect): string {
+  return `SELECT seq, tenant_id, ts, quantity, cost_nano, priced, subscription_id, agent_id, workflow_id, metric_name, event_type,
+      token_kind, metadata
+    FROM usage_events WHERE seq > ${d.placeholder(1)} ORDER BY seq LIMIT ${BACKFILL_CHUNK}`;
+}
+
+/**
+ * Retention: the instant before which raw events are gone (kept in `store_state`, so reads of the
+ * event list count only what is still there). 0 when nothing was ever dropped.
+ */
+export const RETAINED_FROM_KEY = 'events_retained_from_ms';

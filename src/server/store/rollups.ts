@@ -1,0 +1,229 @@
+/**
+ * Rollups: pre-aggregated usage, maintained at ingest in the same transaction as the events (see
+ * docs/server.md, "Rollups"). Every newly stored event adds to two rows, its hour and its UTC day,
+ * keyed by a dimension set (subscription, agent, workflow, model, provider, metric, event type,
+ * token kind). Dimension sets are stored once per tenant in `usage_dims` and referenced by id.
+ *
+ * The batch's contribution is summed here, in JavaScript, for both engines alike: a stored rollup
+ * row is then the same bits on SQLite and PostgreSQL, whatever the engine's own float arithmetic.
+ */
+import { parseMetadata } from './rows';
+import type { NewUsageEvent, TokenKind } from './store';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+/** Bucket widths kept, finest first. A rollup row's `grain` is its bucket width in ms. */
+export const ROLLUP_GRAINS = [HOUR_MS, DAY_MS] as const;
+
+/** The dimensions a rollup row is keyed by (besides tenant and bucket). */
+export interface RollupDims {
+  subscriptionId: string | null;
+  agentId: string | null;
+  workflowId: string | null;
+  model: string | null;
+  provider: string | null;
+  metricName: string;
+  eventType: string;
+  tokenKind: TokenKind | null;
+}
+
+/** The sums one batch adds to one rollup row. */
+export interface RollupDelta {
+  grain: number;
+  bucket: number;
+  dimKey: string;
+  dims: RollupDims;
+  eventCount: number;
+  quantitySum: number;
+  costSum: number;
+  unpricedCount: number;
+  quantityMin: number;
+  quantityMax: number;
+}
+
+/** `metadata.model` and `metadata.provider` as rollups keep them: non-empty strings, provider trimmed and lower-cased. */
+export function modelAndProvider(metadata: Record<string, unknown> | undefined): { model: string | null; provider: string | null } {
+  const model = metadata?.['model'];
+  const provider = metadata?.['provider'];
+  const p = typeof provider === 'string' ? provider.trim().toLowerCase() : '';
+  return { model: typeof model === 'string' && model !== '' ? model : null, provider: p === '' ? null : p };
+}
+
+/** What rollups read of an event. */
+export type RollupEvent = Pick<
+  NewUsageEvent,
+  'subscriptionId' | 'agentId' | 'workflowId' | 'model' | 'provider' | 'metricName' | 'eventType' | 'tokenKind' | 'timestampMs' | 'quantity' | 'costNanoUsd' | 'priced'
+>;
+
+/** A stored event row as the rollup backfill reads it (both engines). */
+export interface RollupSourceRow {
+  seq: number;
+  tenant_id: string;
+  ts: number;
+  quantity: number;
+  cost_nano: number;
+  priced: number | boolean;
+  subscription_id: string | null;
+  agent_id: string | null;
+  workflow_id: string | null;
+  metric_name: string;
+  event_type: string;
+  token_kind: TokenKind | null;
+  metadata: string;
+}
+
+/** The rollup view of a stored event row (model and provider come from its metadata). */
+export function rollupEventOf(row: RollupSourceRow): RollupEvent {
+  return {
+    ...modelAndProvider(parseMetadata(row.metadata)),
+    subscriptionId: row.subscription_id,
+    agentId: row.agent_id,
+    workflowId: row.workflow_id,
+    metricName: row.metric_name,
+    eventType: row.event_type,
+    tokenKind: row.token_kind,
+    timestampMs: row.ts,
+    quantity: row.quantity,
+    costNanoUsd: row.cost_nano,
+    priced: row.priced === true || row.priced === 1,
+  };
+}
+
+/** The dimension set of an event. */
+export function dimsOf(e: RollupEvent): RollupDims {
+  return {
+    subscriptionId: e.subscriptionId,
+    agentId: e.agentId,
+    workflowId: e.workflowId,
+    model: e.model ?? null,
+    provider: e.provider ?? null,
+    metricName: e.metricName,
+    eventType: e.eventType,
+    tokenKind: e.tokenKind,
+  };
+}
+
+/** The unique text of a dimension set within a tenant (JSON keeps null apart from every string). */
+export function dimKeyOf(d: RollupDims): string {
+  return JSON.stringify([d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind]);
+}
+
+/** The deltas of one dimension set, by grain then bucket (numeric keys: cheap lookups). */
+interface DimsDeltas {
+  key: string;
+  dims: RollupDims;
+  byGrain: Map<number, RollupDelta>[];
+}
+
+/**
+ * What `events` (all newly stored) add to the rollups: one delta per grain × bucket × dimension set,
+ * sorted by grain, bucket and key, so concurrent writers lock rows in one order.
+ */
+export function rollupDeltas(events: Iterable<RollupEvent>): RollupDelta[] {
+  const byKey = new Map<string, DimsDeltas>();
+  const all: RollupDelta[] = [];
+  let lastEvent: RollupEvent | undefined;
+  let current: DimsDeltas | undefined;
+  for (const e of events) {
+    // Consecutive events of one dimension set are common (a gateway's batch); skip re-keying them.
+    if (current === undefined || lastEvent === undefined || !sameDims(lastEvent, e)) {
+      const dims = dimsOf(e);
+      const key = dimKeyOf(dims);
+      current = byKey.get(key);
+      if (current === undefined) {
+        current = { key, dims, byGrain: ROLLUP_GRAINS.map(() => new Map<number, RollupDelta>()) };
+        byKey.set(key, current);
+      }
+    }
+    lastEvent = e;
+    const unpriced = e.priced ? 0 : 1;
+    for (let g = 0; g < ROLLUP_GRAINS.length; g++) {
+      const grain = ROLLUP_GRAINS[g] as number;
+      const bucket = Math.floor(e.timestampMs / grain) * grain;
+      const buckets = current.byGrain[g] as Map<number, RollupDelta>;
+      const d = buckets.get(bucket);
+      if (d === undefined) {
+        const delta: RollupDelta = {
+          grain,
+          bucket,
+          dimKey: current.key,
+          dims: current.dims,
+          eventCount: 1,
+          quantitySum: e.quantity,
+          costSum: e.costNanoUsd,
+          unpricedCount: unpriced,
+          quantityMin: e.quantity,
+          quantityMax: e.quantity,
+        };
+        buckets.set(bucket, delta);
+        all.push(delta);
+      } else {
+        d.eventCount += 1;
+        d.quantitySum += e.quantity;
+        d.costSum += e.costNanoUsd;
+        d.unpricedCount += unpriced;
+        if (e.quantity < d.quantityMin) d.quantityMin = e.quantity;
+        if (e.quantity > d.quantityMax) d.quantityMax = e.quantity;
+      }
+    }
+  }
+  return all.sort((a, b) => a.grain - b.grain || a.bucket - b.bucket || (a.dimKey < b.dimKey ? -1 : a.dimKey > b.dimKey ? 1 : 0));
+}
+
+function sameDims(a: RollupEvent, b: RollupEvent): boolean {
+  return (
+    a.subscriptionId === b.subscriptionId &&
+    a.agentId === b.agentId &&
+    a.workflowId === b.workflowId &&
+    (a.model ?? null) === (b.model ?? null) &&
+    (a.provider ?? null) === (b.provider ?? null) &&
+    a.metricName === b.metricName &&
+    a.eventType === b.eventType &&
+    a.tokenKind === b.tokenKind
+  );
+}
+
+/** Most dimension ids a store keeps in memory; past it the cache starts over (ids are re-read). */
+const MAX_CACHED_DIMS = 100_000;
+
+/**
+ * Dimension set → `usage_dims.id`, per tenant. Ids never change once committed, so the cache is
+ * only filled after the transaction that may have created them commits.
+ */
+export class DimCache {
+  readonly #byTenant = new Map<string, Map<string, number>>();
+  #size = 0;
+
+  get(tenantId: string, dimKey: string): number | undefined {
+    return this.#byTenant.get(tenantId)?.get(dimKey);
+  }
+
+  /** Remember committed ids. */
+  remember(tenantId: string, ids: ReadonlyMap<string, number>): void {
+    if (this.#size + ids.size > MAX_CACHED_DIMS) this.clear();
+    let tenant = this.#byTenant.get(tenantId);
+    if (tenant === undefined) this.#byTenant.set(tenantId, (tenant = new Map()));
+    for (const [key, id] of ids) {
+      if (!tenant.has(key)) this.#size += 1;
+      tenant.set(key, id);
+    }
+  }
+
+  /** Forget everything. */
+  clear(): void {
+    this.#byTenant.clear();
+    this.#size = 0;
+  }
+}
+
+/** The distinct dimension sets of `deltas` whose ids the cache does not know, by key. */
+export function unknownDims(cache: DimCache, tenantId: string, deltas: readonly RollupDelta[]): Map<string, RollupDims> {
+  const missing = new Map<string, RollupDims>();
+  let last = '';
+  for (const d of deltas) {
+    if (d.dimKey === last) continue;
+    last = d.dimKey;
+    if (cache.get(tenantId, d.dimKey) === undefined) missing.set(d.dimKey, d.dims);
+  }
+  return missing;
+}

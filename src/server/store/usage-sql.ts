@@ -1,0 +1,216 @@
+/**
+ * The read side of usage, written once for both engines (the dialect supplies what differs).
+ *
+ * Every aggregate read (aggregation, summary, cost breakdown, attribution values, the total of a
+ * query) runs over one row source: the rollups where the range covers whole buckets, and the raw
+ * events only at the ragged edges (less than an hour at each end). Each branch yields the same
+ * columns — a raw event is a rollup of one — so one outer query aggregates them all:
+ *
+ *   [start ─ raw ─┤ hours ├──── days ────┤ hours ├─ raw ─ end)
+ *
+ * Counts and nano-USD are integer sums, so they equal a raw scan exactly; see docs/server.md for
+ * float quantity sums.
+ */
+import type { AggregationWindow } from '../../protocol/types';
+import { SqlParams, type BuiltQuery, type Dialect } from './dialect';
+import { DAY_MS, HOUR_MS } from './rollups';
+import type { AttributionDimension, UsageFilter } from './store';
+
+export const WINDOW_MS: Record<AggregationWindow, number> = { HOUR: HOUR_MS, DAY: DAY_MS };
+/** Column per dimension; a fixed map, so no user input ever reaches the SQL text. */
+export const DIMENSION_COLUMN: Record<AttributionDimension, string> = { agent_id: 'agent_id', workflow_id: 'workflow_id' };
+
+/** A half-open piece of a range and what answers it. */
+export type RangePiece = { from: 'events'; startMs: number; endMs: number } | { from: 'rollups'; grain: number; startMs: number; endMs: number };
+
+const ceilTo = (ms: number, step: number): number => Math.ceil(ms / step) * step;
+const floorTo = (ms: number, step: number): number => Math.floor(ms / step) * step;
+
+/**
+ * Split [startMs, endMs) into raw edges, hour buckets and day buckets (days only when `coarsest` is
+ * a day: an hourly aggregation cannot use day rows). Pieces are disjoint and cover the range.
+ */
+export function planRange(startMs: number, endMs: number, coarsest: number = DAY_MS): RangePiece[] {
+  const hourStart = ceilTo(startMs, HOUR_MS);
+  const hourEnd = floorTo(endMs, HOUR_MS);
+  if (hourStart >= hourEnd) return [{ from: 'events', startMs, endMs }];
+  const pieces: RangePiece[] = [];
+  if (startMs < hourStart) pieces.push({ from: 'events', startMs, endMs: hourStart });
+  const dayStart = ceilTo(hourStart, DAY_MS);
+  const dayEnd = floorTo(hourEnd, DAY_MS);
+  if (coarsest >= DAY_MS && dayStart < dayEnd) {
+    if (hourStart < dayStart) pieces.push({ from: 'rollups', grain: HOUR_MS, startMs: hourStart, endMs: dayStart });
+    pieces.push({ from: 'rollups', grain: DAY_MS, startMs: dayStart, endMs: dayEnd });
+    if (dayEnd < hourEnd) pieces.push({ from: 'rollups', grain: HOUR_MS, startMs: dayEnd, endMs: hourEnd });
+  } else {
+    pieces.push({ from: 'rollups', grain: HOUR_MS, startMs: hourStart, endMs: hourEnd });
+  }
+  if (hourEnd < endMs) pieces.push({ from: 'events', startMs: hourEnd, endMs });
+  return pieces;
+}
+
+/** The optional equality filters, by column (the same names on `usage_events` and `usage_rollups`). */
+function filterColumns(f: UsageFilter): [string, string][] {
+  const all: [string, string | undefined][] = [
+    ['subscription_id', f.subscriptionId],
+    ['metric_name', f.metricName],
+    ['event_type', f.eventType],
+    ['agent_id', f.agentId],
+    ['workflow_id', f.workflowId],
+  ];
+  return all.filter((c): c is [string, string] => c[1] !== undefined);
+}
+
+/** WHERE clause over `usage_events` for one time range. Only fixed column names enter the SQL text. */
+export function eventsWhere(p: SqlParams, tenantId: string, f: UsageFilter, startMs = f.startMs, endMs = f.endMs): string {
+  let sql = `tenant_id = ${p.add(tenantId)} AND ts >= ${p.add(startMs)} AND ts < ${p.add(endMs)}`;
+  for (const [column, value] of filterColumns(f)) sql += ` AND ${column} = ${p.add(value)}`;
+  return sql;
+}
+
+/**
+ * The row source of aggregate reads: a parenthesised UNION ALL of rollup and raw branches, each with
+ * columns metric_name, token_kind, agent_id, workflow_id, t (bucket or event time), n (events),
+ * q (quantity sum), cost (nano-USD), u (unpriced events), qmin, qmax.
+ */
+function source(d: Dialect, p: SqlParams, tenantId: string, f: UsageFilter, coarsest: number): string {
+  const branches = planRange(f.startMs, f.endMs, coarsest).map((piece) => {
+    if (piece.from === 'events') {
+      return `SELECT metric_name, token_kind, agent_id, workflow_id, ts AS t, 1 AS n, quantity AS q, cost_nano AS cost,
+          ${d.unpriced('priced')} AS u, quantity AS qmin, quantity AS qmax
+        FROM usage_events WHERE ${eventsWhere(p, tenantId, f, piece.startMs, piece.endMs)}`;
+    }
+    let where = `tenant_id = ${p.add(tenantId)} AND grain = ${p.add(piece.grain)} AND bucket >= ${p.add(piece.startMs)} AND bucket < ${p.add(piece.endMs)}`;
+    for (const [column, value] of filterColumns(f)) where += ` AND ${column} = ${p.add(value)}`;
+    return `SELECT metric_name, token_kind, agent_id, workflow_id, bucket AS t, event_count AS n, quantity_sum AS q,
+        cost_sum AS cost, unpriced_count AS u, quantity_min AS qmin, quantity_max AS qmax
+      FROM usage_rollups WHERE ${where}`;
+  });
+  return `(${branches.join('\nUNION ALL\n')}) s`;
+}
+
+/** The reads, built for one dialect. */
+export function usageReads(d: Dialect) {
+  const tokens = (kind: string): string => d.floatSum(`CASE WHEN token_kind = '${kind}' THEN q END`);
+  return {
+    /** Per-metric (and per-window) aggregates, sorted by metric (bytes) then window start. */
+    aggregate(tenantId: string, f: UsageFilter, window: AggregationWindow | null): BuiltQuery {
+      const p = new SqlParams(d);
+      const from = source(d, p, tenantId, f, window === 'HOUR' ? HOUR_MS : DAY_MS);
+      const w = window === null ? 0 : WINDOW_MS[window];
+      const bucket = window === null ? d.nullBigint : `(t / ${w}) * ${w}`;
+      const sql = `SELECT metric_name AS "metricName", ${bucket} AS "windowStartMs", ${d.floatSum('q')} AS "totalQuantity",
+          SUM(n) AS "eventCount", MIN(qmin) AS "minQuantity", MAX(qmax) AS "maxQuantity", ${d.costSum('cost')} AS "costNanoUsd"
+        FROM ${from} GROUP BY metric_name, "windowStartMs" ORDER BY ${d.byteOrder('metric_name')}, "windowStartMs"`;
+      return { sql, params: p.values };
+    },
+
+    /** One row: event count, token totals by kind, cost, unpriced count. */
+    summaryTotals(tenantId: string, f: UsageFilter): BuiltQuery {
+      const p = new SqlParams(d);
+      const from = source(d, p, tenantId, f, DAY_MS);
+      const sql = `SELECT COALESCE(SUM(n), 0) AS "totalEvents", ${tokens('input')} AS "inputTokens", ${tokens('output')} AS "outputTokens",
+          ${tokens('cache_read')} AS "cacheReadTokens", ${tokens('cache_write')} AS "cacheWriteTokens",
+          ${d.costSum('cost')} AS "costNanoUsd", COALESCE(SUM(u), 0) AS "unpricedEventCount"
+        FROM ${from}`;
+      return { sql, params: p.values };
+    },
+
+    /** Per-metric totals of the summary, sorted by metric (bytes). */
+    summaryMetrics(tenantId: string, f: UsageFilter): BuiltQuery {
+      const p = new SqlParams(d);
+      const from = source(d, p, tenantId, f, DAY_MS);
+      const sql = `SELECT metric_name AS "metricName", ${d.floatSum('q')} AS "totalQuantity", SUM(n) AS "eventCount"
+        FROM ${from} GROUP BY metric_name ORDER BY ${d.byteOrder('metric_name')}`;
+      return { sql, params: p.values };
+    },
+
+    /** Cost grouped by a dimension (unsorted), the null group included. */
+    costBreakdown(tenantId: string, dimension: AttributionDimension, f: UsageFilter): BuiltQuery {
+      const p = new SqlParams(d);
+      const column = DIMENSION_COLUMN[dimension];
+      const from = source(d, p, tenantId, f, DAY_MS);
+      const sql = `SELECT ${column} AS value, ${d.costSum('cost')} AS "costNanoUsd", ${tokens('input')} AS "inputTokens",
+          ${tokens('output')} AS "outputTokens", SUM(n) AS "eventCount", COALESCE(SUM(u), 0) AS "unpricedEventCount"
+        FROM ${from} GROUP BY ${column}`;
+      return { sql, params: p.values };
+    },
+
+    /** Distinct non-null values of a dimension, in byte order. */
+    attributionValues(tenantId: string, dimension: AttributionDimension, f: UsageFilter): BuiltQuery {
+      const p = new SqlParams(d);
+      const column = DIMENSION_COLUMN[dimension];
+      const from = source(d, p, tenantId, f, DAY_MS);
+      return { sql: `SELECT DISTINCT ${d.byteOrder(column)} AS value FROM ${from} WHERE ${column} IS NOT NULL ORDER BY 1`, params: p.values };
+    },
+
+    /**
+     * Matching events per whole hour bucket in [startMs, endMs), newest first, at most `limit`
+     * buckets (columns `bucket`, `n`).
+     */
+    hourCounts(tenantId: string, f: UsageFilter, startMs: number, endMs: number, limit: number): BuiltQuery {
+      const p = new SqlParams(d);
+      let where = `tenant_id = ${p.add(tenantId)} AND grain = ${p.add(HOUR_MS)} AND bucket >= ${p.add(startMs)} AND bucket < ${p.add(endMs)}`;
+      for (const [column, value] of filterColumns(f)) where += ` AND ${column} = ${p.add(value)}`;
+      const sql = `SELECT bucket, SUM(event_count) AS n FROM usage_rollups WHERE ${where} GROUP BY bucket ORDER BY bucket DESC LIMIT ${p.add(limit)}`;
+      return { sql, params: p.values };
+    },
+
+    /** The number of events matching the filter (column `n`). */
+    count(tenantId: string, f: UsageFilter): BuiltQuery {
+      const p = new SqlParams(d);
+      const from = source(d, p, tenantId, f, DAY_MS);
+      return { sql: `SELECT COALESCE(SUM(n), 0) AS n FROM ${from}`, params: p.values };
+    },
+
+    /**
+     * A page of raw events, newest first (time, then insertion order), read backwards along the
+     * (tenant_id, ts) index from `endMs`. `fromMs` (see `pageStart`) bounds how far back it may go.
+     */
+    page(tenantId: string, f: UsageFilter, fromMs: number, limit: number, offset: number): BuiltQuery {
+      const p = new SqlParams(d);
+      const where = eventsWhere(p, tenantId, f, Math.max(f.startMs, fromMs), f.endMs);
+      const sql = `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
+          ${d.pricedAsInt('priced')} AS priced, price_source
+        FROM usage_events WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
+      return { sql, params: p.values };
+    },
+  };
+}
+
+/** The reads of one dialect. */
+export type UsageReads = ReturnType<typeof usageReads>;
+
+/** Hour buckets read per step while looking for where a page starts. */
+const PAGE_START_STEP = 48;
+
+/**
+ * How far back the event list must read for its first `need` events (offset + limit): the start of
+ * the newest whole hour from which on the hour rollups count at least `need` matching events, or
+ * `f.startMs` when they never do. Without equality filters the (tenant_id, ts) index finds matches
+ * at once and no bound is needed; with them this keeps a filtered first page from walking back
+ * through every non-matching event of the range. Ragged edge hours are not counted (their rollup
+ * may hold events outside the range), so the bound is never too late.
+ */
+export async function pageStart(
+  reads: UsageReads,
+  run: (q: BuiltQuery) => Promise<readonly { bucket: number; n: number }[]>,
+  tenantId: string,
+  f: UsageFilter,
+  need: number,
+): Promise<number> {
+  if (filterColumns(f).length === 0) return f.startMs;
+  const first = ceilTo(f.startMs, HOUR_MS);
+  let end = floorTo(f.endMs, HOUR_MS);
+  let seen = 0;
+  while (first < end) {
+    const rows = await run(reads.hourCounts(tenantId, f, first, end, PAGE_START_STEP));
+    for (const row of rows) {
+      seen += row.n;
+      if (seen >= need) return row.bucket;
+    }
+    if (rows.length < PAGE_START_STEP) break;
+    end = (rows[rows.length - 1] as { bucket: number }).bucket;
+  }
+  return f.startMs;
+}

@@ -1,0 +1,142 @@
+/**
+ * Bad disks never crash the app: file-system errors injected through the spool's fs seam (ENOSPC,
+ * EACCES, EIO at each kind of call) while a pipeline records against the real server. Every event is
+ * still delivered (from memory), the failure is logged once and counted, and nothing throws into the
+ * caller. A real unusable directory is covered in test/integration/spool.test.ts.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createPipeline } from '../../src/pipeline/create-pipeline';
+import { resolveBatchingOptions } from '../../src/pipeline/options';
+import { nodeSpoolFs, type SpoolFs } from '../../src/pipeline/spool/fs';
+import type { Pipeline } from '../../src/pipeline/types';
+import type { UsageEventInput } from '../../src/protocol/types';
+import { HttpTransport } from '../../src/transport/http';
+import { startServer, type StartedServer } from '../helpers/start-server';
+import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
+
+let server: StartedServer;
+let dirs: string[] = [];
+let run = 0;
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+afterEach(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs = [];
+});
+
+type Fault = { call: keyof SpoolFs; code: string; after: number; partial?: boolean };
+
+/** The real file system, except that `call` fails with `code` after `after` successful calls (a `partial` write first writes about half its bytes). */
+function faultyFs({ call, code, after, partial = false }: Fault): SpoolFs & { faults: number } {
+  let calls = 0;
+  const fs: SpoolFs & { faults: number } = { ...nodeSpoolFs, faults: 0 };
+  const real = nodeSpoolFs[call] as (...args: unknown[]) => unknown;
+  (fs as unknown as Record<string, unknown>)[call] = (...args: unknown[]): unknown => {
+    calls += 1;
+    if (calls <= after) return real(...args);
+    fs.faults += 1;
+    if (partial && call === 'write') {
+      const [fd, data] = args as [number, Uint8Array];
+      // Not on a record boundary: a group of equal events cut exactly in half would leave whole records.
+      nodeSpoolFs.write(fd, data.subarray(0, Math.floor(data.length / 2) + 3));
+    }
+    throw Object.assign(new Error(`${code}: injected`), { code });
+  };
+  return fs;
+}
+
+function capture(): { logger: pino.Logger; lines: Array<{ level: number; msg: string; code?: string }> } {
+  const lines: Array<{ level: number; msg: string; code?: string }> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as { level: number; msg: string });
+      done();
+    },
+  });
+  return { logger: pino({ level: 'warn' }, stream), lines };
+}
+
+async function setup(spoolFs: SpoolFs, sync = false, dir = mkdtempSync(join(tmpdir(), 'bearlumen-spool-fault-')), flushIntervalMs = 20, key?: string) {
+  dirs.push(dir);
+  run += 1;
+  const apiKey = key ?? (await server.createKey(`disk-${run}`));
+  const { logger, lines } = capture();
+  const transport = new HttpTransport({ baseUrl: new URL(server.url), apiKey, timeout: 5000, maxRetries: 0, logger });
+  const options = resolveBatchingOptions({ spoolDir: dir, spoolSync: sync, flushIntervalMs, retryBaseMs: 5, retryMaxMs: 20 });
+  const pipeline = createPipeline({ transport, logger, options, handleExit: false, spoolFs });
+  const tenantId = await tenantIdOf(server.store, apiKey);
+  return { pipeline, lines, dir, apiKey, stored: async () => summarize(await readStoredEvents(server.store, tenantId)) };
+}
+
+function event(n: number): UsageEventInput {
+  return { eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 1, metadata: { n: `f${n}` } };
+}
+
+/** Records `turns` × 10 events, one group per event-loop turn; resolves with every record() promise. */
+async function recordTurns(pipeline: Pipeline, turns: number): Promise<Array<Promise<unknown>>> {
+  const results: Array<Promise<unknown>> = [];
+  for (let turn = 0; turn < turns; turn++) {
+    for (let i = 0; i < 10; i++) results.push(pipeline.record(event(turn * 10 + i)));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return results;
+}
+
+const faults: Array<[string, Fault, boolean]> = [
+  ['ENOSPC on the third write', { call: 'write', code: 'ENOSPC', after: 2 }, false],
+  ['ENOSPC after half a write', { call: 'write', code: 'ENOSPC', after: 2, partial: true }, false],
+  ['EIO on the first write', { call: 'write', code: 'EIO', after: 0 }, false],
+  ['EIO on fdatasync', { call: 'fdatasync', code: 'EIO', after: 1 }, true],
+  ['EACCES creating the lock file', { call: 'createFile', code: 'EACCES', after: 0 }, false],
+  ['EACCES creating a segment', { call: 'openAppend', code: 'EACCES', after: 0 }, false],
+];
+
+describe('spool: injected disk errors', () => {
+  it.each(faults)('%s: memory-only from then on, logged once, every event delivered', async (_name, fault, sync) => {
+    const fs = faultyFs(fault);
+    const { pipeline, lines, stored } = await setup(fs, sync);
+    const results = await recordTurns(pipeline, 5);
+    await expect(Promise.all(results)).resolves.toHaveLength(50);
+    expect(fs.faults).toBe(1);
+    expect(pipeline.stats().spool).toMatchObject({ mode: 'memory-only', diskErrors: 1 });
+    const errors = lines.filter((line) => line.level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.code).toBe(fault.code);
+    const report = await pipeline.shutdown();
+    expect(report).toMatchObject({ delivered: 50, failed: 0, dropped: 0 });
+    expect((await stored()).rows).toBe(50);
+  });
+
+  it('a write cut short leaves a torn record that the next client skips; nothing is stored twice', async () => {
+    const fault = faultyFs({ call: 'write', code: 'ENOSPC', after: 2, partial: true });
+    // Nothing is sent before the first client is shut down (a long flush interval, then a zero deadline).
+    const first = await setup(fault, false, undefined, 600_000);
+    const results = await recordTurns(first.pipeline, 2);
+    const report = await first.pipeline.shutdown({ timeoutMs: 0 });
+    await Promise.allSettled(results);
+    expect(report.unsent.length + report.delivered).toBe(20);
+    const second = await setup(nodeSpoolFs, false, first.dir, 20, first.apiKey);
+    const replay = second.pipeline;
+    for (let i = 0; i < 200 && replay.stats().spool?.replaying === true; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await replay.flush();
+    const spool = replay.stats().spool;
+    // The first group (10 events) was written whole; the second was cut in half: its intact records replay, the torn one is counted.
+    expect(spool?.corruptRecords).toBe(1);
+    expect(spool?.replayed).toBeGreaterThanOrEqual(10);
+    await replay.shutdown();
+    const summary = await second.stored();
+    for (const rows of summary.byMarker.values()) expect(rows).toHaveLength(1);
+    for (let n = 0; n < 10; n++) expect(summary.byMarker.has(`f${n}`)).toBe(true);
+    expect(readdirSync(first.dir).filter((name) => name.endsWith('.seg'))).toEqual([]);
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * The durable spool through the public API against the real server (in process): events a client could
+ * not deliver stay in its spool directory and the next client delivers them once, with their original
+ * keys and timestamps; torn, garbled and foreign segments are skipped and counted; a directory that
+ * cannot be used leaves the client working in memory. The crash cases (SIGKILL) are in
+ * test/fault/spool-crash.test.ts, injected disk errors in test/fault/spool-disk-errors.test.ts.
+ */
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BearLumen, BearLumenBufferFullError, type BatchingOptions, type UsageEventInput } from '@bearlumen/node-sdk';
+import { HEADER_BYTES, RECORD_HEADER_BYTES } from '../../src/pipeline/spool/framing';
+import { startServer, type StartedServer } from '../helpers/start-server';
+import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
+
+let server: StartedServer;
+let dead: string;
+let dirs: string[] = [];
+let run = 0;
+
+beforeAll(async () => {
+  server = await startServer();
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  dead = `http://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+afterEach(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs = [];
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bearlumen-spool-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Log lines (parsed) of a client's logger. */
+function capturedLogger(): { logger: pino.Logger; lines: Array<{ level: number; msg: string; code?: string }> } {
+  const lines: Array<{ level: number; msg: string; code?: string }> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as { level: number; msg: string });
+      done();
+    },
+  });
+  return { logger: pino({ level: 'warn' }, stream), lines };
+}
+
+function client(url: string, apiKey: string, batching: BatchingOptions, logger?: pino.Logger): BearLumen {
+  return new BearLumen({ apiKey, baseUrl: url, handleExit: false, batching: { retryBaseMs: 5, retryMaxMs: 20, ...batching }, ...(logger === undefined ? {} : { logger }) });
+}
+
+function segments(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.endsWith('.seg'));
+}
+
+/** A tenant of its own per test, so stored events are only this test's. */
+async function tenant(): Promise<{ apiKey: string; stored: () => Promise<ReturnType<typeof summarize>> }> {
+  run += 1;
+  const apiKey = await server.createKey(`spool-${run}`);
+  const tenantId = await tenantIdOf(server.store, apiKey);
+  return { apiKey, stored: async () => summarize(await readStoredEvents(server.store, tenantId)) };
+}
+
+/** Records `count` events with a client that cannot reach any server, then shuts it down at once: the events stay in the spool. */
+async function leaveEvents(dir: string, apiKey: string, count: number): Promise<UsageEventInput[]> {
+  const stranded = client(dead, apiKey, { spoolDir: dir });
+  for (let n = 0; n < count; n++) void stranded.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: n + 1, metadata: { n: `e${n}` } }).catch(() => undefined);
+  const report = await stranded.shutdown({ timeoutMs: 0 });
+  expect(report.unsent).toHaveLength(count);
+  return report.unsent;
+}
+
+/** Starts a client on the directory, waits until its replay is done, and shuts it down. */
+async function replayWith(dir: string, apiKey: string, logger?: pino.Logger): Promise<{ replayer: BearLumen; report: Awaited<ReturnType<BearLumen['shutdown']>>; spool: NonNullable<ReturnType<BearLumen['stats']>['spool']> }> {
+  const replayer = client(server.url, apiKey, { spoolDir: dir }, logger);
+  await vi.waitFor(() => expect(replayer.stats().spool?.replaying).toBe(false), { timeout: 20_000, interval: 10 });
+  await replayer.flush();
+  const spool = replayer.stats().spool;
+  if (spool === null) throw new Error('spool is off');
+  return { replayer, report: await replayer.shutdown(), spool };
+}
+
+describe('spool: what one client leaves, the next delivers', () => {
+  it('events unsent at a shutdown deadline are delivered once by the next client, with their original keys and timestamps', async () => {
+    const dir = tempDir();
+    const { apiKey, stored } = await tenant();
+    const unsent = await leaveEvents(dir, apiKey, 40);
+    expect(segments(dir).length).toBeGreaterThan(0);
+    const { report, spool } = await replayWith(dir, apiKey);
+    expect(report).toMatchObject({ delivered: 40, duplicates: 0, failed: 0, dropped: 0, replayed: 40 });
+    expect(spool).toMatchObject({ mode: 'disk', replayed: 40, corruptRecords: 0, skippedSegments: 0, diskErrors: 0 });
+    const summary = await stored();
+    expect(summary.rows).toBe(40);
+    for (const event of unsent) {
+      const rows = summary.byKey.get(event.idempotencyKey as string) ?? [];
+      expect(rows).toHaveLength(1);
+      expect(new Date(rows[0]?.timestamp ?? 0).toISOString()).toBe(event.timestamp);
+    }
+    expect(segments(dir)).toEqual([]);
+  });
+
+  it('a replayed event that had already reached the server is a duplicate, never a second charge', async () => {
+    const dir = tempDir();
+    const copies = tempDir();
+    const { apiKey, stored } = await tenant();
+    const first = client(server.url, apiKey, { spoolDir: dir });
+    await Promise.all(Array.from({ length: 10 }, (_, n) => first.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 1, metadata: { n: `d${n}` } })));
+    // What a crash right after delivery leaves: the segment of a process that is gone.
+    const [written] = segments(dir);
+    copyFileSync(join(dir, written as string), join(copies, 'copy'));
+    await first.shutdown();
+    expect(segments(dir)).toEqual([]);
+    copyFileSync(join(copies, 'copy'), join(dir, '00000000deadbeef-00000001.seg'));
+    const { report } = await replayWith(dir, apiKey);
+    expect(report).toMatchObject({ delivered: 0, duplicates: 10, replayed: 10 });
+    expect((await stored()).rows).toBe(10);
+    expect(segments(dir)).toEqual([]);
+  });
+});
+
+describe('spool: damaged segments', () => {
+  it('a torn last record is skipped and counted; the rest is delivered', async () => {
+    const dir = tempDir();
+    const { apiKey, stored } = await tenant();
+    await leaveEvents(dir, apiKey, 30);
+    const [file] = segments(dir);
+    const path = join(dir, file as string);
+    truncateSync(path, readFileSync(path).length - 3);
+    const { logger, lines } = capturedLogger();
+    const { report, spool } = await replayWith(dir, apiKey, logger);
+    expect(spool).toMatchObject({ corruptRecords: 1, replayed: 29 });
+    expect(report).toMatchObject({ delivered: 29, replayed: 29 });
+    const summary = await stored();
+    expect([...summary.byMarker.keys()].sort()).toEqual(Array.from({ length: 29 }, (_, n) => `e${n}`).sort());
+    expect(lines.filter((line) => line.msg.includes('corrupt'))).toHaveLength(1);
+    expect(segments(dir)).toEqual([]);
+  });
+
+  it('a garbled record in the middle costs only itself', async () => {
+    const dir = tempDir();
+    const { apiKey, stored } = await tenant();
+    await leaveEvents(dir, apiKey, 30);
+    const path = join(dir, segments(dir)[0] as string);
+    const data = readFileSync(path);
+    let offset = HEADER_BYTES;
+    for (let i = 0; i < 10; i++) offset += RECORD_HEADER_BYTES + data.readUInt32LE(offset);
+    data.writeUInt8(data.readUInt8(offset + RECORD_HEADER_BYTES + 4) ^ 0x20, offset + RECORD_HEADER_BYTES + 4);
+    writeFileSync(path, data);
+    const { report, spool } = await replayWith(dir, apiKey);
+    expect(spool).toMatchObject({ corruptRecords: 1, replayed: 29 });
+    expect(report.delivered).toBe(29);
+    expect((await stored()).byMarker.has('e10')).toBe(false);
+    expect((await stored()).rows).toBe(29);
+  });
+
+  it('a segment from a newer SDK version is left alone, logged and counted', async () => {
+    const dir = tempDir();
+    const { apiKey, stored } = await tenant();
+    await leaveEvents(dir, apiKey, 5);
+    const path = join(dir, segments(dir)[0] as string);
+    const data = readFileSync(path);
+    data.writeUInt8(data.readUInt8(4) + 1, 4);
+    writeFileSync(path, data);
+    const { logger, lines } = capturedLogger();
+    const { report, spool } = await replayWith(dir, apiKey, logger);
+    expect(spool).toMatchObject({ skippedSegments: 1, replayed: 0 });
+    expect(report.replayed).toBe(0);
+    expect((await stored()).rows).toBe(0);
+    expect(segments(dir)).toHaveLength(1);
+    expect(lines.filter((line) => line.msg.includes('newer SDK'))).toHaveLength(1);
+  });
+});
+
+describe('spool: bounds and bad directories', () => {
+  it('maxSpoolBytes bounds the disk with the overflow policy', async () => {
+    const dir = tempDir();
+    const { apiKey } = await tenant();
+    const stranded = client(dead, apiKey, { spoolDir: dir, maxSpoolBytes: 1024 * 1024 });
+    const padding = 'x'.repeat(900);
+    const results = Array.from({ length: 2000 }, (_, n) => stranded.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 1, metadata: { n: `b${n}`, padding } }));
+    await new Promise((resolve) => setImmediate(resolve));
+    const stats = stranded.stats();
+    expect(stats.droppedByReason.buffer_full).toBeGreaterThan(0);
+    expect(stats.spool?.bytes ?? 0).toBeGreaterThan(900 * 1024);
+    expect(stats.spool?.bytes ?? 0).toBeLessThanOrEqual(1024 * 1024);
+    await stranded.shutdown({ timeoutMs: 0 });
+    const settled = await Promise.allSettled(results);
+    const refused = settled.filter((result) => result.status === 'rejected' && result.reason instanceof BearLumenBufferFullError);
+    expect(refused.length).toBe(stats.droppedByReason.buffer_full);
+  });
+
+  it('a directory that cannot be created leaves the client working in memory, logged once', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const { apiKey, stored } = await tenant();
+    const { logger, lines } = capturedLogger();
+    const memoryOnly = client(server.url, apiKey, { spoolDir: join(file, 'spool') }, logger);
+    await expect(memoryOnly.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 1 })).resolves.toMatchObject({ recorded: true });
+    expect(memoryOnly.stats().spool).toMatchObject({ mode: 'memory-only', diskErrors: 1 });
+    await memoryOnly.shutdown();
+    expect(lines.filter((line) => line.level >= 50)).toHaveLength(1);
+    expect(lines[0]?.code).toBe('ENOTDIR');
+    expect((await stored()).rows).toBe(1);
+  });
+
+  it('rejects a bad spool option before any network call, naming it', () => {
+    expect(() => client(server.url, server.apiKey, { spoolDir: '' })).toThrow(/batching\.spoolDir/);
+    expect(() => client(server.url, server.apiKey, { spoolSync: 'yes' as unknown as boolean })).toThrow(/batching\.spoolSync/);
+    expect(() => client(server.url, server.apiKey, { maxSpoolBytes: 1000 })).toThrow(/batching\.maxSpoolBytes/);
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { crc32, decodeSegment, encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_VERSION, tableCrc32 } from '../../../../src/pipeline/spool/framing';
+
+const events = Array.from({ length: 5 }, (_, i) => JSON.stringify({ eventType: 'token_usage', metricName: 'm', quantity: i, metadata: { note: 'ünïcode ✓' } }));
+
+function segmentOf(jsons: string[]): Buffer {
+  return Buffer.concat([segmentHeader(), encodeRecords(jsons)]);
+}
+
+function payloads(data: Buffer): string[] {
+  const decoded = decodeSegment(data);
+  if (decoded.kind !== 'ok') throw new Error(decoded.kind);
+  return decoded.payloads.map((payload) => payload.toString('utf8'));
+}
+
+/** Offset of the i-th record (all records before it intact). */
+function recordOffset(data: Buffer, index: number): number {
+  let offset = HEADER_BYTES;
+  for (let i = 0; i < index; i++) offset += RECORD_HEADER_BYTES + data.readUInt32LE(offset);
+  return offset;
+}
+
+describe('spool framing', () => {
+  it('CRC-32 is the IEEE one, native and table alike', () => {
+    const check = Buffer.from('123456789');
+    expect(crc32(check)).toBe(0xcbf43926);
+    expect(tableCrc32(check)).toBe(0xcbf43926);
+    const random = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
+    expect(tableCrc32(random)).toBe(crc32(random));
+  });
+
+  it('reads back every record, UTF-8 included', () => {
+    expect(payloads(segmentOf(events))).toEqual(events);
+  });
+
+  it('a torn last record is skipped and counted; the rest is delivered', () => {
+    const data = segmentOf(events);
+    for (const cut of [1, 5, RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + 3]) {
+      const torn = data.subarray(0, data.length - (Buffer.byteLength(events[4] as string) + RECORD_HEADER_BYTES) + cut);
+      expect(decodeSegment(torn)).toMatchObject({ kind: 'ok', corruptRecords: 1 });
+      expect(payloads(torn)).toEqual(events.slice(0, 4));
+    }
+  });
+
+  it('a garbled payload or length costs only its own record', () => {
+    const payloadHit = segmentOf(events);
+    const second = recordOffset(payloadHit, 2);
+    payloadHit.writeUInt8((payloadHit.readUInt8(second + RECORD_HEADER_BYTES + 5) ^ 0xff) & 0xff, second + RECORD_HEADER_BYTES + 5);
+    expect(decodeSegment(payloadHit)).toMatchObject({ kind: 'ok', corruptRecords: 1 });
+    expect(payloads(payloadHit)).toEqual([events[0], events[1], events[3], events[4]]);
+
+    const lengthHit = segmentOf(events);
+    lengthHit.writeUInt32LE(0x00ffffff, recordOffset(lengthHit, 1));
+    expect(decodeSegment(lengthHit)).toMatchObject({ kind: 'ok', corruptRecords: 1 });
+    expect(payloads(lengthHit)).toEqual([events[0], events[2], events[3], events[4]]);
+  });
+
+  it('garbage after the records is one corrupt stretch, not one per byte', () => {
+    const data = Buffer.concat([segmentOf(events), Buffer.alloc(300, 0x7b)]);
+    expect(decodeSegment(data)).toMatchObject({ kind: 'ok', corruptRecords: 1 });
+  });
+
+  it('tells a newer format and a foreign file apart from a readable segment', () => {
+    expect(decodeSegment(Buffer.concat([segmentHeader(SEGMENT_VERSION + 1), encodeRecords(events)]))).toEqual({ kind: 'newer', version: SEGMENT_VERSION + 1 });
+    expect(decodeSegment(Buffer.from('hello world, not a segment'))).toEqual({ kind: 'unreadable' });
+    expect(decodeSegment(Buffer.from('BLSQ'))).toEqual({ kind: 'unreadable' });
+    // A crash between creating a segment and completing its header.
+    expect(decodeSegment(Buffer.alloc(0))).toEqual({ kind: 'empty' });
+    expect(decodeSegment(segmentHeader().subarray(0, 5))).toEqual({ kind: 'empty' });
+  });
+});
