@@ -36,6 +36,17 @@ const postgresProjects =
           },
         },
         {
+          // The dashboard in Chromium again with the server on PostgreSQL (its report queries differ).
+          resolve: { alias },
+          test: {
+            name: 'browser-postgres',
+            include: ['test/browser/**/*.test.ts'],
+            env: { BEARLUMEN_TEST_STORE: 'postgres' },
+            testTimeout: 60_000,
+            hookTimeout: 180_000,
+          },
+        },
+        {
           resolve: { alias },
           test: {
             // The chaos scenarios again on PostgreSQL (its ingest path differs); the restart and outage
@@ -66,6 +77,12 @@ export default defineConfig({
       { resolve: { alias }, test: { name: 'property', include: ['test/property/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 30_000 } },
       { resolve: { alias }, test: { name: 'security', include: ['test/security/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 30_000 } },
       { resolve: { alias }, test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 60_000 } },
+      {
+        // The dashboard in headless Chromium (test/browser/chromium.ts: skipped with a message when
+        // /usr/bin/chromium is missing, a failure in CI).
+        resolve: { alias },
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 180_000 },
+      },
       {
         resolve: { alias },
         test: { name: 'types', include: [], typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'] } },

@@ -1,5 +1,5 @@
 /** Validators for the inputs of the end-user, subscription, query and cost-attribution methods. */
-import { MAX_LIST_LIMIT, MAX_NAME_LENGTH, NAME_PATTERN } from '../protocol/limits';
+import { MAX_LIST_LIMIT, MAX_NAME_LENGTH, MAX_TIMESERIES_SERIES, NAME_PATTERN } from '../protocol/limits';
 import {
   assertDateOrDateTime,
   assertInteger,
@@ -156,4 +156,32 @@ export function assertCostAttributionParams(params: unknown): void {
   assertKnownKeys(params, ATTRIBUTION, 'params');
   dateRange(params, true);
   optionalString(params['subscriptionId'], 'params.subscriptionId');
+}
+
+const COST_DIMENSIONS = ['agent_id', 'workflow_id', 'model', 'provider'] as const;
+const COST_REPORT = keys('startDate', 'endDate', 'subscriptionId', 'agentId', 'workflowId', 'dimension');
+const COST_TIMESERIES = keys(...COST_REPORT, 'bucket', 'limit');
+
+/** A required value of `allowed`. */
+function requiredEnum(value: unknown, field: string, allowed: readonly string[]): void {
+  if (value === undefined) fail(field, `is required (one of ${allowed.map((v) => `'${v}'`).join(', ')})`);
+  optionalEnum(value, field, allowed);
+}
+
+/**
+ * `costAttribution.breakdown` / `timeseries` params: the cost-attribution range and narrowing, plus
+ * `dimension` (and for a time series `bucket`, and `limit` 1–max series).
+ */
+export function assertCostReportParams(params: unknown, kind: 'breakdown' | 'timeseries'): void {
+  assertObject(params, 'params');
+  assertKnownKeys(params, kind === 'breakdown' ? COST_REPORT : COST_TIMESERIES, 'params');
+  dateRange(params, true);
+  optionalString(params['subscriptionId'], 'params.subscriptionId');
+  optionalString(params['agentId'], 'params.agentId');
+  optionalString(params['workflowId'], 'params.workflowId');
+  requiredEnum(params['dimension'], 'params.dimension', COST_DIMENSIONS);
+  if (kind === 'timeseries') {
+    requiredEnum(params['bucket'], 'params.bucket', ['HOUR', 'DAY']);
+    if (params['limit'] !== undefined) assertInteger(params['limit'], 'params.limit', 1, MAX_TIMESERIES_SERIES);
+  }
 }

@@ -31,3 +31,8 @@ export const REQUEST_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_RANGE_MS = 30 * 24 * 60 * 60 * 1000;
 /** Prefix of every API key. */
 export const API_KEY_PATTERN = /^bl_(live|test)_[A-Za-z0-9_-]{16,}$/;
+/** Most buckets one cost time series may have (hourly: about 416 days). Keeps responses bounded. */
+export const MAX_TIMESERIES_BUCKETS = 10_000;
+/** Series a cost time series returns separately (the rest are summed into `other`): default and maximum. */
+export const DEFAULT_TIMESERIES_SERIES = 10;
+export const MAX_TIMESERIES_SERIES = 50;

@@ -19,6 +19,8 @@ export const ROUTES = {
   costByWorkflow: '/v1/cost-attribution/by-workflow',
   costAgents: '/v1/cost-attribution/agents',
   costWorkflows: '/v1/cost-attribution/workflows',
+  costBreakdown: '/v1/cost-attribution/breakdown',
+  costTimeseries: '/v1/cost-attribution/timeseries',
   prices: '/v1/prices',
 } as const;
 

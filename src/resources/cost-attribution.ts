@@ -1,6 +1,15 @@
-import { assertCostAttributionParams } from '../internal/validate-inputs';
+import { assertCostAttributionParams, assertCostReportParams } from '../internal/validate-inputs';
 import { ROUTES } from '../protocol/routes';
-import type { AttributionValuesResponse, CostAttributionParams, CostBreakdownResponse } from '../protocol/types';
+import type {
+  AttributionValuesResponse,
+  CostAttributionParams,
+  CostBreakdownResponse,
+  CostDimensionParams,
+  CostDimensionResponse,
+  CostReportParams,
+  CostTimeseriesParams,
+  CostTimeseriesResponse,
+} from '../protocol/types';
 import type { RequestOptions } from '../transport/request-options';
 import { APIResource } from './resource';
 
@@ -31,5 +40,31 @@ export class CostAttribution extends APIResource {
   async listWorkflows(params: CostAttributionParams, options?: RequestOptions): Promise<AttributionValuesResponse> {
     assertCostAttributionParams(params);
     return this.context.request<AttributionValuesResponse>({ method: 'GET', path: ROUTES.costWorkflows, query: { ...params } }, options);
+  }
+
+  /**
+   * Cost, tokens by kind (input, output, cache read, cache write) and events grouped by agent,
+   * workflow, model or provider; narrow with `agentId` / `workflowId` to drill down. Items sum to the
+   * totals exactly in nano-USD.
+   */
+  async breakdown(params: CostDimensionParams, options?: RequestOptions): Promise<CostDimensionResponse> {
+    assertCostReportParams(params, 'breakdown');
+    return this.context.request<CostDimensionResponse>({ method: 'GET', path: ROUTES.costBreakdown, query: { ...params } }, options);
+  }
+
+  /** Cost by model (`metadata.model`): `breakdown` with `dimension: 'model'`. */
+  async byModel(params: CostReportParams, options?: RequestOptions): Promise<CostDimensionResponse> {
+    // A non-object is refused as such, not spread into odd keys.
+    if (typeof params !== 'object' || params === null) assertCostReportParams(params, 'breakdown');
+    return this.breakdown({ ...params, dimension: 'model' }, options);
+  }
+
+  /**
+   * Cost per UTC hour or day, one series per value of the dimension (the `limit` costliest, the rest
+   * summed into `other`), every bucket of the range present.
+   */
+  async timeseries(params: CostTimeseriesParams, options?: RequestOptions): Promise<CostTimeseriesResponse> {
+    assertCostReportParams(params, 'timeseries');
+    return this.context.request<CostTimeseriesResponse>({ method: 'GET', path: ROUTES.costTimeseries, query: { ...params } }, options);
   }
 }

@@ -9,6 +9,7 @@ import { ROUTES } from '../protocol/routes';
 import { Authenticator } from './auth';
 import { installBodyHandling } from './body';
 import { clientErrorHandler, resolveTimeouts, timeoutOptions, type ServerTimeouts } from './connection-limits';
+import { installDashboard } from './dashboard';
 import type { RouteContext } from './context';
 import { installErrorHandlers, sendApiError } from './error-handler';
 import { ApiError } from './errors';
@@ -17,6 +18,7 @@ import { installNulGuard } from './nul-guard';
 import { Pricer } from './pricing';
 import { installRequestIdempotency } from './request-idempotency';
 import { costAttributionRoutes } from './routes/cost-attribution';
+import { costReportRoutes } from './routes/cost-reports';
 import { priceRoutes } from './routes/prices';
 import { endUserRoutes } from './routes/end-users';
 import { subscriptionRoutes } from './routes/subscriptions';
@@ -58,6 +60,11 @@ export interface ServerOptions {
    * @default true
    */
   closeStore?: boolean;
+  /**
+   * Folder of the built dashboard page served at `/`, or `false` to serve none.
+   * @default dist/dashboard/ of this package (see `dashboard.ts`)
+   */
+  dashboard?: string | false;
   /**
    * Keep raw usage events this many days (an integer, at least 35), deleting older ones every hour
    * while keeping the rollups; see docs/server.md ("Retention").
@@ -154,7 +161,9 @@ export async function createServer(options: ServerOptions): Promise<BearLumenSer
   await app.register(subscriptionRoutes, context);
   await app.register(usageRoutes, context);
   await app.register(costAttributionRoutes, context);
+  await app.register(costReportRoutes, context);
   await app.register(priceRoutes, context);
+  installDashboard(app, options.dashboard);
 
   if (retainDays !== undefined) {
     let retention: Retention | undefined;

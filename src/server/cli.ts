@@ -6,6 +6,7 @@
  *   bearlumen keys revoke --db PATH --key KEY                                 (the key stops working within 1 s)
  *   bearlumen prices MODEL [--provider P] [--at TIME] [--json]                (cli/prices.ts; exit 1 when unpriced)
  *   bearlumen demo [...]                                                      (demo.ts)
+ *   bearlumen report --url URL --api-key KEY [--by agent] [--range 7d]        (report-command.ts; cost tables from a running server)
  * Only Node built-ins and dependency-free modules are imported statically, so a missing server
  * dependency becomes a clear "npm install …" message instead of a stack trace.
  */
@@ -26,6 +27,10 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       const demo = await import('./demo');
       return demo.runDemo(rest);
+    }
+    case 'report': {
+      const report = await import('./report-command');
+      return report.runReport(rest);
     }
     case undefined:
     case '-h':

@@ -51,8 +51,11 @@ export function buildCostBreakdown(
   };
 }
 
-/** Fills `totalCost` and `percentOfTotal` of sorted items so that the displayed figures add up. */
-function roundShares(items: CostBreakdownItem[], totalNano: number): void {
+/**
+ * Fills `totalCost` and `percentOfTotal` of sorted items so that the displayed figures add up (also
+ * used by the cost-report breakdown, `cost-timeseries.ts`, so both round identically).
+ */
+export function roundShares(items: { totalCostNanoUsd: number; totalCost: number; percentOfTotal: number }[], totalNano: number): void {
   const nanos = items.map((item) => BigInt(item.totalCostNanoUsd));
   const total = BigInt(totalNano);
   const micros = largestRemainder(nanos, NANO_PER_MICRO, BigInt(Math.round(totalNano / 1000)));

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runWorkload } from '../demo/run-workload';
+import { dashboardHint } from './dashboard-hint';
 
 const DEFAULT_EVENTS = 100_000;
 const MAX_EVENTS = 10_000_000;
@@ -51,6 +52,7 @@ export async function runDemo(argv: string[]): Promise<void> {
     const apiKey = values['api-key'] ?? process.env['BEARLUMEN_API_KEY'];
     if (apiKey === undefined || apiKey === '') throw new Error('--url needs --api-key KEY (or BEARLUMEN_API_KEY)');
     await runWorkload({ url: values.url, apiKey, events, seed });
+    process.stdout.write(dashboardHint({ apiKey, url: values.url, defaultDbPath: '' }));
     return;
   }
 
@@ -67,6 +69,7 @@ export async function runDemo(argv: string[]): Promise<void> {
     const url = `http://127.0.0.1:${address.port}`;
     process.stderr.write(`bearlumen demo: server ${server.SERVER_VERSION} on ${url}, database ${dbPath}\n`);
     await runWorkload({ url, apiKey, events, seed });
+    process.stdout.write(dashboardHint({ apiKey, dbPath, defaultDbPath: server.DEFAULT_SQLITE_PATH }));
   } finally {
     await app.close();
   }

@@ -8,6 +8,7 @@ export { DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from './connection-limit
 export { SqliteStore, DEFAULT_SQLITE_PATH } from './store/sqlite';
 export { createStore, StoreDriverMissingError, type StoreOptions } from './store/open-store';
 export type * from './store/store';
+export type * from './store/cost-report-types';
 export { createApiKey, hashApiKey, generateApiKey, apiKeyId, keyIdOfDigest } from './auth';
 export { Pricer } from './pricing';
 export { parseRetainEventsDays, MIN_RETAIN_EVENTS_DAYS } from './retention';

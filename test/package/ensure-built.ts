@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = `${ROOT}dist/`;
-const OUTPUTS = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'].map((f) => DIST + f);
+const OUTPUTS = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'dashboard/index.html', 'dashboard/app.js'].map((f) => DIST + f);
 const LOCK = `${ROOT}node_modules/.bearlumen-build.lock`;
 
 const built = (): boolean => OUTPUTS.every((f) => existsSync(f));

@@ -12,6 +12,12 @@ import type {
   CostBreakdownItem,
   CostBreakdownResponse,
   CostAttributionParams,
+  CostDimensionItem,
+  CostDimensionParams,
+  CostDimensionResponse,
+  CostTimeseriesParams,
+  CostTimeseriesResponse,
+  CostTimeseriesSeries,
   EndUser,
   EndUserCreateInput,
   EndUserListParams,
@@ -43,6 +49,14 @@ import type {
   CostBreakdownItemSchema,
   CostBreakdownResponseSchema,
 } from '../../src/server/schemas/cost-attribution';
+import type {
+  CostDimensionItemSchema,
+  CostDimensionParamsSchema,
+  CostDimensionResponseSchema,
+  CostTimeseriesParamsSchema,
+  CostTimeseriesResponseSchema,
+  CostTimeseriesSeriesSchema,
+} from '../../src/server/schemas/cost-reports';
 import type { ErrorBodySchema } from '../../src/server/schemas/common';
 import type {
   EndUserCreateInputSchema,
@@ -114,6 +128,15 @@ describe('server schemas ≡ protocol types', () => {
     expectTypeOf<Static<typeof CostBreakdownItemSchema>>().toEqualTypeOf<CostBreakdownItem>();
     expectTypeOf<Static<typeof CostBreakdownResponseSchema>>().toEqualTypeOf<CostBreakdownResponse>();
     expectTypeOf<Static<typeof AttributionValuesResponseSchema>>().toEqualTypeOf<AttributionValuesResponse>();
+  });
+
+  it('cost reports', () => {
+    expectTypeOf<Static<typeof CostDimensionParamsSchema>>().toEqualTypeOf<CostDimensionParams>();
+    expectTypeOf<Static<typeof CostDimensionItemSchema>>().toEqualTypeOf<CostDimensionItem>();
+    expectTypeOf<Static<typeof CostDimensionResponseSchema>>().toEqualTypeOf<CostDimensionResponse>();
+    expectTypeOf<Static<typeof CostTimeseriesParamsSchema>>().toEqualTypeOf<CostTimeseriesParams>();
+    expectTypeOf<Static<typeof CostTimeseriesSeriesSchema>>().toEqualTypeOf<CostTimeseriesSeries>();
+    expectTypeOf<Static<typeof CostTimeseriesResponseSchema>>().toEqualTypeOf<CostTimeseriesResponse>();
   });
 
   it('prices', () => {

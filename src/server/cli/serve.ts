@@ -88,6 +88,7 @@ export async function serve(argv: string[]): Promise<void> {
   const url = urlOf(host, actualPort);
   // One write, so a reader that sees the URL also sees the key.
   let banner = `bearlumen ${server.SERVER_VERSION} listening on ${url} (${store.kind === 'postgres' ? 'PostgreSQL from DATABASE_URL' : `database ${dbPath}`})\n`;
+  banner += `Dashboard: ${url}/ (sign in with an API key)\n`;
   if (devKey !== null) {
     banner += `Created a development API key ${server.apiKeyId(devKey)} for tenant "default" (shown only once):\n  BEARLUMEN_API_KEY=${devKey}\n`;
     banner += `Try: curl -H "Authorization: Bearer ${devKey}" ${url}/v1/end-users\n`;

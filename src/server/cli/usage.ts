@@ -65,6 +65,7 @@ export const USAGE = `Usage:
   bearlumen keys revoke --db PATH --key KEY
   bearlumen prices MODEL [--provider P] [--at TIME] [--prices FILE] [--prices-data FILE] [--json]
   bearlumen demo [--events N] [--db PATH] [--url URL --api-key KEY] [--seed N]
+  bearlumen report --url URL --api-key KEY [--by agent|workflow|model|provider] [--range 7d]
 
 Every command takes --help. ${ENVIRONMENT}`;
 

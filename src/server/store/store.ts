@@ -18,6 +18,7 @@ import type {
   UsageEvent,
   UsageRecordResponse,
 } from '../../protocol/types';
+import type { CostDimension, CostSeriesRow, DimensionCostRow } from './cost-report-types';
 
 /** Which engine backs a store; reported by `GET /healthz`. */
 export type StoreKind = 'sqlite' | 'postgres';
@@ -315,6 +316,10 @@ export interface Store {
   costBreakdown(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<CostBreakdownRow[]>;
   /** Distinct non-null values of the dimension in the filter, sorted ascending. */
   attributionValues(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<string[]>;
+  /** Cost, tokens by kind and events grouped by the dimension (`null` groups events without it); see `cost-report-types.ts`. */
+  dimensionCosts(tenantId: string, dimension: CostDimension, filter: UsageFilter): Promise<DimensionCostRow[]>;
+  /** Cost per UTC-aligned bucket per value of the dimension; only non-empty cells. */
+  costSeries(tenantId: string, dimension: CostDimension, bucket: AggregationWindow, filter: UsageFilter): Promise<CostSeriesRow[]>;
 
   /**
    * Retention: delete the raw events of every tenant timestamped before `cutoffMs` rounded down to
