@@ -36,7 +36,9 @@ function run(args: string[], options: { built?: boolean; env?: NodeJS.ProcessEnv
 /** Start `serve`, resolve once its stdout has printed the URL (and, on a fresh database, the key). */
 function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; key: string | undefined; output: () => string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Node itself with tsx's loader, not the tsx binary: the binary relays signals to a second process
+    // and, under load, answered a SIGTERM with its own exit 143 before the server's handler could run.
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
