@@ -6,6 +6,7 @@ import { ROUTES } from '../protocol/routes';
 import { isRetryableStatus, retryVerdictOf } from '../transport/retry-policy';
 import type { Transport } from '../transport/types';
 import type { BackoffGate, GatePass } from './backoff-gate';
+import { encodeBatchBody } from './batch-body';
 import { describe, type Ledger } from './ledger';
 import type { Observers } from './observers';
 import type { PendingEvent } from './pending-event';
@@ -83,7 +84,7 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
     onRetryable: (error: BearLumenError, delayMs: number) => boolean,
   ): Promise<UsageBatchResponse> {
     try {
-      const response = await transport.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, encodedBody: encodeBatch(body), maxRetries: 0, signal, compress: true });
+      const response = await transport.request<UsageBatchResponse>({ method: 'POST', path: ROUTES.usageBatch, encodedBody: encodeBatchBody(body), maxRetries: 0, signal, compress: true });
       // A 2xx that does not answer for every event (an HTML page from a proxy, a body without results)
       // says nothing about what was stored: failing the events would report stored events as refused.
       // The same keys can safely go again (found by test/fault/garbled-success.test.ts).
@@ -184,21 +185,6 @@ export function createBatchSender(deps: BatchSenderDeps): (entries: PendingEvent
       batch = kept;
     }
   };
-}
-
-/**
- * `{"events":[…]}` from each event's JSON: the text the spool already encoded when it has (no second
- * JSON.stringify of the same event), the event serialised here otherwise. Built per attempt, as the
- * transport did: a batch waiting for a retry holds no second copy of its events (maxBufferedBytes
- * bounds the heap).
- */
-function encodeBatch(entries: readonly PendingEvent[]): string {
-  const parts = new Array<string>(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i] as PendingEvent;
-    parts[i] = entry.json ?? JSON.stringify(entry.event);
-  }
-  return `{"events":[${parts.join(',')}]}`;
 }
 
 /** Retryable per the shared policy: no response at all, or the server's `x-should-retry`, else 408/409/429/5xx. */

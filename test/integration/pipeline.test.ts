@@ -215,6 +215,24 @@ describe('per-event outcomes', () => {
     }
   });
 
+  it('stores every event of a large batch with its metadata intact: a body of many encoded pieces, multi-byte text and escapes', async () => {
+    const agent = `pieces-${++run}`;
+    const c = client({ flushIntervalMs: 60_000, maxBatchSize: 1000 });
+    const batches = batchesOf(c);
+    // ~700 KB of JSON in one batch: sizes vary so piece boundaries fall at arbitrary events.
+    const note = (i: number): string => `é"\\\n€${i}-` + 'ü'.repeat((i * 37) % 900);
+    const pending = Array.from({ length: 1000 }, (_, i) => c.usage.record(tagged(agent)(i + 1, { metadata: { note: note(i), i } })));
+    await c.flush();
+    expect((await Promise.all(pending)).every((r) => r.recorded)).toBe(true);
+    expect(batches.map((b) => b.count)).toEqual([1000]);
+    const seen = new Map<number, unknown>();
+    for (let offset = 0; offset < 1000; offset += 500) {
+      for (const e of (await c.usage.query({ agent_id: agent, limit: 500, offset })).events) seen.set(e.quantity, e.metadata);
+    }
+    expect(seen.size).toBe(1000);
+    for (let i = 0; i < 1000; i++) expect(seen.get(i + 1)).toMatchObject({ note: note(i), i });
+  });
+
   it('reports an event whose key the server already holds as recorded: false with the original eventId', async () => {
     const agent = `dup-${++run}`;
     const c = client({ flushIntervalMs: 10 });

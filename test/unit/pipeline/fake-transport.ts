@@ -20,7 +20,7 @@ export class FakeTransport implements Transport {
   responder: Responder | undefined;
 
   async request<T>(req: TransportRequest): Promise<T> {
-    const body: unknown = req.encodedBody === undefined ? req.body : JSON.parse(req.encodedBody);
+    const body: unknown = req.encodedBody === undefined ? req.body : JSON.parse(req.encodedBody.toString());
     const { events } = body as { events: UsageEventInput[] };
     const call = this.calls.push(events.map((event) => ({ ...event })));
     this.requests.push(req);
