@@ -23,7 +23,8 @@ export interface BackoffGateOptions extends BackoffOptions {
  * backoff (or `Retry-After`, whichever is longer); then every batch waits, and when the wait is over
  * exactly one batch is let through as a probe. The probe's outcome closes the gate (server reachable:
  * all waiters go) or re-opens it with a longer backoff. So an outage costs one request per backoff
- * step, not one per batch (peer-sdks.md (c)5: Segment-style per-batch retry loops hammer a recovering server).
+ * step, not one per batch (docs/design-decisions.md, "Batch outcomes": a retry loop per batch hammers a
+ * recovering server).
  * Timers are unref'd: a waiting gate never keeps the process alive.
  */
 export class BackoffGate {

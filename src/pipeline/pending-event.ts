@@ -53,8 +53,8 @@ export class PendingEvent implements SpoolEntry {
 
   /**
    * Rejects the promise (by resolving it with a rejected one), first marking it handled: fire-and-forget
-   * callers never see an unhandled rejection (peer-sdks.md (b)4), awaiting callers still get the error.
-   * Done only on this rare path. False when it was already settled.
+   * callers never see an unhandled rejection (docs/pipeline.md, "Invalid events never crash the app"),
+   * awaiting callers still get the error. Done only on this rare path. False when it was already settled.
    */
   reject(error: unknown): boolean {
     const settle = this.#resolve;

@@ -6,7 +6,7 @@ import type { AttributionValuesResponse, CostBreakdownResponse, UsageBatchRespon
 import { startServer, type StartedServer } from '../../helpers/start-server';
 import { clientFor } from './inject';
 
-// USD per million tokens in the pinned @pydantic/genai-prices data (research/metering-semantics.md §4.4).
+// USD per million tokens in the pinned @pydantic/genai-prices data (docs/server.md, "Prices").
 const HAIKU = { input: 0.25, output: 1.25, cache_read: 0.03, cache_write: 0.3 };
 const GPT4O = { input: 2.5, output: 10 };
 const nano = (tokens: number, usdPerMillion: number): number => Math.round(tokens * usdPerMillion * 1000);
