@@ -88,7 +88,8 @@ export interface PipelineEventMap {
   /**
    * `count` events were given up on. `events` holds them (with their keys) for `retries_exhausted` and
    * `shutdown_timeout`, so they can be persisted and resent; it is empty for events record() never
-   * accepted (`invalid`, `buffer_full`, `closed`).
+   * accepted (`invalid`, `buffer_full`, `closed`) and for spilled events still on disk only at shutdown
+   * (`shutdown_timeout`, the report's `spooled`: the next client on the spool directory delivers them).
    */
   drop: { reason: DropReason; count: number; events: UsageEventInput[] };
 }
