@@ -4,8 +4,8 @@
  *   events while the server is unreachable; every `record()` resolves (held or `spooled`), the gc'd heap
  *   after 300,000 is within a few MB of the heap after 30,000; once the server is back, all 300,000 are
  *   stored exactly once by that same process;
- * - SIGKILL while spilling (server down or up), several times on one directory, then a new process on
- *   the directory: every event recorded in a turn that had ended is stored exactly once, none twice.
+ * - SIGKILL while spilling (server down or up) or while spill segments are read back, six times on one
+ *   directory, then a new process on the directory: every event recorded in a turn that had ended is stored exactly once, none twice.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,20 +103,25 @@ describe('spool: spilling to disk during an outage', () => {
     expect(segments(join(dir, 'spool'))).toEqual([]);
   }, 240_000);
 
-  it('a SIGKILL while spilling loses nothing and stores nothing twice: the next process on the directory delivers the rest', async () => {
+  it('a SIGKILL while spilling or reading back loses nothing and stores nothing twice: the next process on the directory delivers the rest', async () => {
     await server.start();
     const apiKey = await server.createKey('spill-crash');
     const dir = tempDir();
     const spoolDir = join(dir, 'spool');
     const marked = new Map<string, number>();
-    // Server down, down, up, down: each child spills past 300 held events and is killed at a different moment.
+    // Each child spills past 300 held events and is killed at a different moment: while spilling with the
+    // server down, and with the server up while recording or after it (spill segments being read back).
+    // The first child finds no orphans, so it is reading its own spill segments back when it is killed;
+    // later ones first replay what the earlier ones left.
     const steps = [
-      { serverUp: false, killAfterMs: 0 },
-      { serverUp: false, killAfterMs: 60 },
-      { serverUp: true, killAfterMs: 30 },
-      { serverUp: false, killAfterMs: 120 },
+      { serverUp: true, killAtMark: 20_000, killAfterMs: 150 },
+      { serverUp: false, killAtMark: 1500, killAfterMs: 0 },
+      { serverUp: true, killAtMark: 1500, killAfterMs: 30 },
+      { serverUp: false, killAtMark: 1500, killAfterMs: 60 },
+      { serverUp: true, killAtMark: 20_000, killAfterMs: 300 },
+      { serverUp: false, killAtMark: 1500, killAfterMs: 120 },
     ];
-    for (const [index, { serverUp, killAfterMs }] of steps.entries()) {
+    for (const [index, { serverUp, killAtMark, killAfterMs }] of steps.entries()) {
       if (serverUp) await server.start();
       else await server.stop();
       const prefix = `k${index}`;
@@ -125,7 +130,7 @@ describe('spool: spilling to disk during an outage', () => {
       const child = startSpoolChild(recorder, env);
       await child.ready;
       // Past the memory bound before the kill window opens: what follows is spilled (bounded wait).
-      for (let waited = 0; lastMark(marks) < 1500 && waited < 20_000; waited += 10) await delay(10);
+      for (let waited = 0; lastMark(marks) < killAtMark && waited < 20_000; waited += 10) await delay(10);
       await delay(killAfterMs);
       child.kill('SIGKILL');
       const exit = await child.exited;
