@@ -78,6 +78,7 @@ export type {
   UsageQueryResponse,
   UsageRecordInput,
   UsageRecordResponse,
+  UsageRecordResult,
   UsageSummaryParams,
   UsageSummaryResponse,
 } from './protocol/types';

@@ -12,7 +12,7 @@ import { registerExitHook, type ExitParticipant, type ExitTrigger } from './exit
 import { describe, Ledger } from './ledger';
 import { Observers } from './observers';
 import type { ResolvedBatchingOptions } from './options';
-import { PendingEvent } from './pending-event';
+import { handledRejection, ignoreRejection, PendingEvent } from './pending-event';
 import { SendScheduler } from './send-scheduler';
 import type { SpoolFs } from './spool/fs';
 import { SpoolLink } from './spool-link';
@@ -39,17 +39,6 @@ interface Batch {
 
 /** How long shutdown waits, after its deadline, for aborted sends to unwind (they are accounted for already). */
 const SHUTDOWN_GRACE_MS = 50;
-
-function ignoreRejection(): void {
-  // Marks a promise handled: a fire-and-forget caller causes no unhandled rejection; the loss is counted
-  // and logged by the ledger, and awaiting callers still see the error.
-}
-
-function handledRejection<T>(error: unknown): Promise<T> {
-  const promise = Promise.reject<T>(error);
-  promise.catch(ignoreRejection);
-  return promise;
-}
 
 /**
  * The batching pipeline behind `usage.record()` (docs/pipeline.md): a bounded buffer cut into batches
@@ -114,7 +103,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     });
     if (handleExit) this.#unregisterExit = registerExitHook(this);
     if (options.spoolDir !== undefined) {
-      const deps = { options: { ...options, spoolDir: options.spoolDir }, logger, ledger: this.#ledger, fs: spoolFs, isClosed: () => this.#isClosed };
+      const deps = { options: { ...options, spoolDir: options.spoolDir }, logger, ledger: this.#ledger, fs: spoolFs };
       this.#spool = new SpoolLink({ ...deps, admit: (entry) => this.#admit(entry), onRoom: () => this.#admitBlocked() });
     }
   }
@@ -126,10 +115,15 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     }
     this.#stamp(event);
     const bytes = estimateEventBytes(event);
-    if (this.#blocked.size === 0 && this.#hasRoom(bytes)) {
-      const entry = new PendingEvent(event, bytes);
-      this.#admit(entry);
-      return entry.promise;
+    if (this.#blocked.size === 0) {
+      if (this.#hasRoom(bytes)) {
+        const entry = new PendingEvent(event, bytes);
+        this.#admit(entry);
+        return entry.promise;
+      }
+      // Memory is full: with a healthy spool the event goes to disk only (docs/pipeline.md "Spilling to disk").
+      const spilled = this.#spool?.spill(event, bytes);
+      if (spilled !== undefined) return spilled;
     }
     return this.#overflow(event, bytes);
   }
@@ -165,7 +159,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     // fire and the exit hook's short deadline would drop what the caller is waiting for.
     const letGo = holdProcessOpen(this.#options.maxRetryDurationMs + this.#options.retryMaxMs);
     try {
-      await this.#settleBuffered();
+      await this.#settleAll();
     } finally {
       letGo();
     }
@@ -204,7 +198,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   }
 
   hasPending(): boolean {
-    return this.#ledger.unacked > 0;
+    return this.#ledger.unacked > 0 || (this.#spool?.spilledWaiting ?? 0) > 0;
   }
 
   async drainForExit(trigger: ExitTrigger): Promise<void> {
@@ -212,7 +206,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       await this.#shutdown;
       return;
     }
-    const isDrained = await settlesWithin(this.#options.exitTimeoutMs, this.#settleBuffered());
+    const isDrained = await settlesWithin(this.#options.exitTimeoutMs, this.#settleAll());
     if (isDrained) return;
     if (trigger === 'beforeExit') {
       // The loop has no other work left: give up now, or beforeExit would fire again and again.
@@ -220,6 +214,14 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     } else {
       this.#logger.warn({ unacknowledged: this.#ledger.unacked, trigger }, 'exit deadline passed with usage events unacknowledged');
     }
+  }
+
+  /** Settles what is buffered and, with a spool, what was spilled to disk before the call (read back as memory frees up). */
+  async #settleAll(): Promise<void> {
+    await this.#settleBuffered();
+    if (this.#spool === undefined || this.#spool.spilledWaiting === 0) return;
+    await this.#spool.whenSpillFed();
+    await this.#settleBuffered();
   }
 
   /** Cuts the buffer and waits until every batch (this one and those before) has settled. */
@@ -293,9 +295,12 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     const refused = this.#blocked.refuseAll(new BearLumenClosedError('The client shut down before the buffer had room for this event'));
     for (let i = 0; i < refused; i++) this.#ledger.refuse('closed');
     this.#spool?.stop();
-    const isDrained = await settlesWithin(timeoutMs, this.#settleBuffered());
+    const isDrained = await settlesWithin(timeoutMs, this.#settleAll());
+    // Reading spilled events back stops here (what is still on disk stays for the next client).
+    this.#spool?.close();
     let unsent: UsageEventInput[] = [];
     if (!isDrained) {
+      if (this.#buffer.length > 0) this.#cut();
       const last = this.#ledger.lastError;
       const error = new BearLumenClosedError(`shutdown deadline (${timeoutMs} ms) passed before the event was acknowledged${last === null ? '' : ` (last error: ${last.code})`}`);
       this.#abort.abort(error);
@@ -304,7 +309,9 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       unsent = this.#ledger.abandon(leftovers, 'shutdown_timeout', error).map((entry) => entry.event);
     }
     this.#unregisterExit?.();
-    this.#spool?.close();
+    // Spilled events never read back stay on disk for the next client: counted like the retained ones, not listed.
+    const spooled = this.#spool?.spilledWaiting ?? 0;
+    if (spooled > 0) this.#ledger.leaveSpooled(spooled);
     // The rest of the deadline bounds the other requests in flight (endUsers.list(), …) too: after it
     // the transport aborts them and destroys its pool instead of waiting (docs/pipeline.md "Deadlines").
     const closing = this.#transport.close({ timeoutMs: Math.max(0, deadline - this.#now()) }).catch((error: unknown) => {
@@ -323,6 +330,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       droppedByReason: { ...ledger.droppedByReason },
       replayed: this.#spool?.stats().replayed ?? 0,
       unsent,
+      spooled,
     };
   }
 }

@@ -108,6 +108,17 @@ export class Ledger {
     this.#observers.emit('drop', { reason, count: 1, events: [] });
   }
 
+  /**
+   * Shutdown ended with `count` spilled events still on disk only (never read back): counted as
+   * `shutdown_timeout` like the unacknowledged events the spool retains, logged, emitted without the
+   * events (they are not in memory); the next client on the spool directory delivers them.
+   */
+  leaveSpooled(count: number): void {
+    this.#count('shutdown_timeout', count);
+    this.#logger.warn({ reason: 'shutdown_timeout', count }, `${count} spilled usage events are still on disk only at shutdown; the next client on the spool directory delivers them`);
+    this.#observers.emit('drop', { reason: 'shutdown_timeout', count, events: [] });
+  }
+
   /** Remembers the last error for `stats()` (code and message only: never a secret). */
   noteError(error: unknown): void {
     const { code, message } = describe(error);

@@ -42,7 +42,8 @@ export interface BatchingOptions {
    */
   readonly maxBufferedBytes?: number;
   /**
-   * When the buffer is full: `'reject'` makes `record()` reject with BearLumenBufferFullError (the event
+   * When the buffer is full (and, with `spoolDir`, the event cannot be spilled to disk instead:
+   * `maxSpoolBytes` full or the spool memory-only): `'reject'` makes `record()` reject with BearLumenBufferFullError (the event
    * is counted as dropped); `'block'` makes `record()` wait for room, at most `blockTimeoutMs`, with at
    * most `maxBlockedRecords` waiting (rejects with BearLumenBufferFullError beyond either bound, with
    * BearLumenClosedError if shutdown starts first).
@@ -83,13 +84,14 @@ export interface BatchingOptions {
    * A directory for the durable spool (docs/pipeline.md "Surviving crashes"): every accepted event is
    * written there before the event-loop turn that recorded it ends, so a crash (SIGKILL, OOM kill, an
    * uncaught exception) loses none; the next client started on the directory delivers what is left.
-   * A relative path is resolved against the working directory. Falls back to `BEARLUMEN_SPOOL_DIR`.
+   * Events accepted while the memory bound is full are kept on disk only and read back as memory frees
+   * up (docs/pipeline.md "Spilling to disk"). A relative path is resolved against the working directory. Falls back to `BEARLUMEN_SPOOL_DIR`.
    * @default undefined (off: events live in memory only)
    */
   readonly spoolDir?: string;
   /** `fdatasync` after every spool write, so events also survive power loss (costs a disk flush per event-loop turn). @default false */
   readonly spoolSync?: boolean;
-  /** Most bytes of spool files this client keeps, ≥ 1 MiB; when full, `overflow` decides as for the memory bound. @default 1073741824 (1 GiB) */
+  /** Most bytes of spool files this client keeps, ≥ 1 MiB; when full (and memory is full), `overflow` decides as for the memory bound. @default 1073741824 (1 GiB) */
   readonly maxSpoolBytes?: number;
 }
 

@@ -2,8 +2,15 @@ import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
 import type { Segment, SpoolEntry } from './spool/segment';
 
 /** Attached to a promise we reject, so a caller that never awaits it causes no unhandled rejection. */
-function ignoreRejection(): void {
+export function ignoreRejection(): void {
   // The caller's own handlers still see the rejection; failures are also counted, logged and emitted.
+}
+
+/** A promise rejected with `error`, already marked handled (what record() returns when it refuses an event). */
+export function handledRejection<T>(error: unknown): Promise<T> {
+  const promise = Promise.reject<T>(error);
+  promise.catch(ignoreRejection);
+  return promise;
 }
 
 /** Set by captureResolve for the constructor: one shared executor instead of a closure per event (hot path). */

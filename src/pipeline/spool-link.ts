@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import type { UsageEventInput } from '../protocol/types';
+import { BearLumenBufferFullError } from '../errors';
+import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
 import { estimateEventBytes } from './event-stamp';
 import type { Ledger } from './ledger';
 import type { ResolvedBatchingOptions } from './options';
 import { PendingEvent } from './pending-event';
-import type { SpoolFs } from './spool/fs';
+import { errorCode, type SpoolFs } from './spool/fs';
 import type { Segment } from './spool/segment';
 import { Spool, type SpoolStats } from './spool/spool';
 
@@ -17,32 +18,46 @@ export interface SpoolLinkDeps {
   admit: (entry: PendingEvent) => void;
   /** Called when the spool freed room (wakes blocked records). */
   onRoom: () => void;
-  /** Whether the pipeline stopped taking events. */
-  isClosed: () => boolean;
   fs?: SpoolFs | undefined;
 }
 
 /**
  * The pipeline's side of the durable spool (docs/pipeline.md "Surviving crashes"): accepted events go
- * to the spool, settled ones are counted off it, and replayed events come in from it. Replay takes at
- * most half of the memory bound, so live `record()` calls keep room while a backlog drains.
+ * to the spool, settled ones are counted off it, and events read back from it (dead owners' segments,
+ * this client's spill segments) come in from it. Reading back takes at most half of the memory bound,
+ * so live `record()` calls keep room while a backlog drains. With the memory bound full, `spill()`
+ * sends an event to disk only (docs/pipeline.md "Spilling to disk").
  */
 export class SpoolLink {
-  readonly #spool: Spool;
+  readonly #spool: Spool<PendingEvent>;
   readonly #deps: SpoolLinkDeps;
-  /** The replayed event waiting for room (replay feeds one at a time). */
-  #waiting: { entry: PendingEvent; admitted: (isAdmitted: boolean) => void } | undefined;
+  /** The read-back waiting for room (one at a time): `bytes` it needs, and how to go on. */
+  #waiting: { bytes: number; resume: (hasRoom: boolean) => void } | undefined;
 
   constructor(deps: SpoolLinkDeps) {
     this.#deps = deps;
     const { spoolDir: dir, spoolSync: sync, maxSpoolBytes: maxBytes } = deps.options;
-    this.#spool = new Spool({ dir, sync, maxBytes, logger: deps.logger, onRoom: deps.onRoom, ...(deps.fs === undefined ? {} : { fs: deps.fs }) });
-    this.#spool.replay((event, segment) => this.#replayed(event, segment));
+    const onSpilled = (entries: readonly PendingEvent[], error: unknown): void => this.#spilled(entries, error);
+    this.#spool = new Spool<PendingEvent>({ dir, sync, maxBytes, logger: deps.logger, onRoom: deps.onRoom, onSpilled, ...(deps.fs === undefined ? {} : { fs: deps.fs }) });
+    this.#spool.replay({ room: () => this.#room(), admit: (event, segment) => this.#readBack(event, segment) });
   }
 
   /** Whether the disk bound has room for an event of `bytes`. */
   hasRoom(bytes: number): boolean {
     return this.#spool.hasRoom(bytes);
+  }
+
+  /**
+   * Takes an event the memory bound has no room for onto disk only: its promise resolves
+   * `{ eventId: '', recorded: true, spooled: true }` once this turn's group write put it in a spill
+   * segment. Undefined when the spool cannot take it (memory-only, `maxSpoolBytes` full, or an event
+   * that could never fit in memory): the overflow policy decides then.
+   */
+  spill(event: UsageEventInput, bytes: number): Promise<UsageRecordResponse> | undefined {
+    if (bytes > this.#deps.options.maxBufferedBytes || !this.#spool.canSpill(bytes)) return undefined;
+    const entry = new PendingEvent(event, bytes);
+    this.#spool.spill(entry);
+    return entry.promise;
   }
 
   /** An event was admitted: written in this turn's group unless it came from the spool. */
@@ -55,19 +70,27 @@ export class SpoolLink {
     this.#spool.settle(entry);
   }
 
-  /** Room was freed in memory: lets a waiting replayed event in. */
+  /** Room was freed in memory: lets a waiting read-back go on. */
   wake(): void {
     const waiting = this.#waiting;
-    if (waiting === undefined || !this.#hasReplayRoom(waiting.entry.bytes)) return;
+    if (waiting === undefined || !this.#hasReplayRoom(waiting.bytes)) return;
     this.#waiting = undefined;
-    this.#deps.admit(waiting.entry);
-    waiting.admitted(true);
+    waiting.resume(true);
   }
 
-  /** Shutdown began: replay stops; what it did not feed in stays on disk for the next client. */
+  /** Shutdown began: replay of dead owners' segments stops (what it did not feed in stays on disk for the next client); spilled events are still read back. */
   stop(): void {
-    this.#waiting?.admitted(false);
-    this.#waiting = undefined;
+    this.#spool.stopReplay();
+  }
+
+  /** Resolves once the events spilled so far have been read back into memory (or the spool closed). */
+  whenSpillFed(): Promise<void> {
+    return this.#spool.whenSpillFed();
+  }
+
+  /** Spilled events still on disk only. */
+  get spilledWaiting(): number {
+    return this.#spool.spilledWaiting;
   }
 
   /** Events handed back unacknowledged at shutdown stay in the spool. */
@@ -75,9 +98,11 @@ export class SpoolLink {
     this.#spool.retain(entries);
   }
 
-  /** Closes the spool (see Spool.close). */
+  /** Closes the spool (see Spool.close): reading back stops; what is on disk stays for the next client. */
   close(): void {
     this.#spool.close();
+    this.#waiting?.resume(false);
+    this.#waiting = undefined;
   }
 
   /** The spool's counters. */
@@ -85,8 +110,27 @@ export class SpoolLink {
     return this.#spool.stats();
   }
 
-  #replayed(event: UsageEventInput, segment: Segment): boolean | Promise<boolean> {
-    if (this.#deps.isClosed()) return false;
+  #spilled(entries: readonly PendingEvent[], error: unknown): void {
+    if (error === undefined) {
+      for (const entry of entries) entry.resolve({ eventId: '', recorded: true, spooled: true });
+      return;
+    }
+    // The spool failed (and is memory-only now) before these reached the disk: refused like any overflow.
+    const refusal = new BearLumenBufferFullError(`The event buffer was full and writing the event to the spool failed (${errorCode(error)}); it was not kept`);
+    for (const entry of entries) {
+      this.#deps.ledger.refuse('buffer_full');
+      entry.reject(refusal);
+    }
+  }
+
+  #room(): boolean | Promise<boolean> {
+    if (this.#hasReplayRoom(0)) return true;
+    return new Promise<boolean>((resume) => {
+      this.#waiting = { bytes: 0, resume };
+    });
+  }
+
+  #readBack(event: UsageEventInput, segment: Segment): boolean | Promise<boolean> {
     const entry = new PendingEvent(event, estimateEventBytes(event));
     entry.segment = segment;
     if (this.#hasReplayRoom(entry.bytes)) {
@@ -94,7 +138,11 @@ export class SpoolLink {
       return true;
     }
     return new Promise<boolean>((admitted) => {
-      this.#waiting = { entry, admitted };
+      const resume = (hasRoom: boolean): void => {
+        if (hasRoom) this.#deps.admit(entry);
+        admitted(hasRoom);
+      };
+      this.#waiting = { bytes: entry.bytes, resume };
     });
   }
 

@@ -11,7 +11,8 @@ export type { SpoolStats } from './spool/spool';
  * waited longer than `blockTimeoutMs` or found `maxBlockedRecords` waiting, or the event alone is larger
  * than `maxBufferedBytes`), `closed` (record() called once shutdown started, or a blocked record() when
  * shutdown started: error code `client_closed`), `retries_exhausted` (retryable failures for longer than
- * `maxRetryDurationMs`), `shutdown_timeout` (still unacknowledged at shutdown's deadline: the report's `unsent`).
+ * `maxRetryDurationMs`), `shutdown_timeout` (still unacknowledged at shutdown's deadline: the report's `unsent`; or spilled to
+ * the spool and still on disk only when shutdown ended: the report's `spooled`).
  * Events the server refused are not drops: they count as `failed`. Every `record()` call ends in exactly
  * one of delivered, duplicates, failed or one drop reason.
  */
@@ -37,6 +38,12 @@ export interface ShutdownReport {
    * they also stay in the spool directory, and the next client started on it delivers them.
    */
   unsent: UsageEventInput[];
+  /**
+   * Events accepted while the memory bound was full (spilled to the spool directory) and still on disk
+   * only at shutdown: counted in `dropped` as `shutdown_timeout` but not listed in `unsent` (they are not
+   * in memory); the next client started on the directory delivers them. 0 without a spool.
+   */
+  spooled: number;
 }
 
 /** A snapshot of the pipeline's counters (`client.stats()`). */
@@ -81,7 +88,8 @@ export interface PipelineEventMap {
   /**
    * `count` events were given up on. `events` holds them (with their keys) for `retries_exhausted` and
    * `shutdown_timeout`, so they can be persisted and resent; it is empty for events record() never
-   * accepted (`invalid`, `buffer_full`, `closed`).
+   * accepted (`invalid`, `buffer_full`, `closed`) and for spilled events still on disk only at shutdown
+   * (`shutdown_timeout`, the report's `spooled`: the next client on the spool directory delivers them).
    */
   drop: { reason: DropReason; count: number; events: UsageEventInput[] };
 }

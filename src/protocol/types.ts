@@ -170,12 +170,22 @@ export interface UsageEventInput {
   metadata?: Metadata;
 }
 
-/** Result of one recorded event. */
-export interface UsageRecordResponse {
+/** The server's answer for one event (the wire shape, one per event in a batch response). */
+export interface UsageRecordResult {
   /** The event's id (`evt_…`); for a duplicate, the id of the original event. */
   eventId: string;
   /** `true` if this call stored the event, `false` if its idempotency key was already stored. */
   recorded: boolean;
+}
+
+/** Result of one recorded event (`usage.record()`): the server's answer, or `spooled`. */
+export interface UsageRecordResponse extends UsageRecordResult {
+  /**
+   * The event was accepted while the memory bound was full and is held on disk only; it will be
+   * delivered with its idempotency key (by this process, or replayed by the next); the server's answer
+   * is not reported. Only with `batching.spoolDir`; `eventId` is then `''` and `recorded` is `true`.
+   */
+  spooled?: true;
 }
 
 /** Body of `POST /v1/usage/events/batch`. */
@@ -188,7 +198,7 @@ export interface UsageBatchResponse {
   recordedCount: number;
   skippedCount: number;
   /** One result per input event, in input order. */
-  results: UsageRecordResponse[];
+  results: UsageRecordResult[];
 }
 
 /** A stored usage event, as `usage.query` returns it. */

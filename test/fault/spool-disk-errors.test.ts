@@ -15,6 +15,7 @@ import { resolveBatchingOptions } from '../../src/pipeline/options';
 import { nodeSpoolFs, type SpoolFs } from '../../src/pipeline/spool/fs';
 import type { Pipeline } from '../../src/pipeline/types';
 import type { UsageEventInput } from '../../src/protocol/types';
+import { BearLumenBufferFullError } from '../../src/errors';
 import { HttpTransport } from '../../src/transport/http';
 import { startServer, type StartedServer } from '../helpers/start-server';
 import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
@@ -66,13 +67,13 @@ function capture(): { logger: pino.Logger; lines: Array<{ level: number; msg: st
   return { logger: pino({ level: 'warn' }, stream), lines };
 }
 
-async function setup(spoolFs: SpoolFs, sync = false, dir = mkdtempSync(join(tmpdir(), 'bearlumen-spool-fault-')), flushIntervalMs = 20, key?: string) {
+async function setup(spoolFs: SpoolFs, sync = false, dir = mkdtempSync(join(tmpdir(), 'bearlumen-spool-fault-')), flushIntervalMs = 20, key?: string, maxBufferedEvents?: number) {
   dirs.push(dir);
   run += 1;
   const apiKey = key ?? (await server.createKey(`disk-${run}`));
   const { logger, lines } = capture();
   const transport = new HttpTransport({ baseUrl: new URL(server.url), apiKey, timeout: 5000, maxRetries: 0, logger });
-  const options = resolveBatchingOptions({ spoolDir: dir, spoolSync: sync, flushIntervalMs, retryBaseMs: 5, retryMaxMs: 20 });
+  const options = resolveBatchingOptions({ spoolDir: dir, spoolSync: sync, flushIntervalMs, retryBaseMs: 5, retryMaxMs: 20, ...(maxBufferedEvents === undefined ? {} : { maxBufferedEvents }) });
   const pipeline = createPipeline({ transport, logger, options, handleExit: false, spoolFs });
   const tenantId = await tenantIdOf(server.store, apiKey);
   return { pipeline, lines, dir, apiKey, stored: async () => summarize(await readStoredEvents(server.store, tenantId)) };
@@ -138,5 +139,51 @@ describe('spool: injected disk errors', () => {
     for (const rows of summary.byMarker.values()) expect(rows).toHaveLength(1);
     for (let n = 0; n < 10; n++) expect(summary.byMarker.has(`f${n}`)).toBe(true);
     expect(readdirSync(first.dir).filter((name) => name.endsWith('.seg'))).toEqual([]);
+  });
+
+  describe('while spilling (memory bound full, events going to disk only)', () => {
+    /** Records `count` events in the current turn (no I/O can happen in between: memory stays full); their outcomes. */
+    function recordNow(pipeline: Pipeline, from: number, count: number): Array<Promise<unknown>> {
+      return Array.from({ length: count }, (_, i) => pipeline.record(event(from + i)));
+    }
+    const afterGroupWrite = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+
+    it('a spill write that fails refuses those events (buffer_full, handled), never throws; memory-only from then on', async () => {
+      // Calls to write: the held group's segment header and group, the spill segment's header, then the spill group fails.
+      const fs = faultyFs({ call: 'write', code: 'ENOSPC', after: 3 });
+      const { pipeline, lines, stored } = await setup(fs, false, undefined, 20, undefined, 20);
+      const results = recordNow(pipeline, 0, 100);
+      const outcomes = await Promise.allSettled(results);
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(refused).toHaveLength(80);
+      for (const outcome of refused) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(BearLumenBufferFullError);
+      expect(fs.faults).toBe(1);
+      expect(pipeline.stats()).toMatchObject({ droppedByReason: { buffer_full: 80 }, spool: { mode: 'memory-only', diskErrors: 1, spilled: 0, spilledWaiting: 0 } });
+      expect(lines.filter((line) => line.level >= 50).map((line) => line.code)).toEqual(['ENOSPC']);
+      const report = await pipeline.shutdown();
+      expect(report).toMatchObject({ delivered: 20, failed: 0, dropped: 80, droppedByReason: { buffer_full: 80 }, spooled: 0 });
+      expect((await stored()).rows).toBe(20);
+    });
+
+    it('spill segments written before the failure are still read back and delivered; the cut-short group is not', async () => {
+      // Writes: held header, held group, spill header, first spill group; the second spill group is cut in half and fails.
+      const fs = faultyFs({ call: 'write', code: 'EIO', after: 4, partial: true });
+      const { pipeline, stored } = await setup(fs, false, undefined, 20, undefined, 20);
+      const first = recordNow(pipeline, 0, 100);
+      await afterGroupWrite();
+      expect(pipeline.stats().spool).toMatchObject({ mode: 'disk', spilled: 80, spilledWaiting: 80 });
+      const second = recordNow(pipeline, 100, 50);
+      const outcomes = await Promise.allSettled([...first, ...second]);
+      expect(outcomes.slice(20, 100).every((outcome) => outcome.status === 'fulfilled' && (outcome.value as { spooled?: true }).spooled === true)).toBe(true);
+      expect(outcomes.slice(100).every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof BearLumenBufferFullError)).toBe(true);
+      expect(pipeline.stats().spool).toMatchObject({ mode: 'memory-only', diskErrors: 1 });
+      await pipeline.flush();
+      expect(pipeline.stats().spool).toMatchObject({ spilledWaiting: 0 });
+      const report = await pipeline.shutdown();
+      expect(report).toMatchObject({ delivered: 100, duplicates: 0, failed: 0, dropped: 50, droppedByReason: { buffer_full: 50 }, spooled: 0 });
+      const summary = await stored();
+      expect(summary.rows).toBe(100);
+      for (let n = 0; n < 100; n++) expect(summary.byMarker.get(`f${n}`), `f${n}`).toHaveLength(1);
+    });
   });
 });

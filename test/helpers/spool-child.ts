@@ -1,6 +1,6 @@
 /**
- * Runs test/fixtures/spool-recorder.ts as a plain Node child process, for the spool crash tests. The
- * fixture is bundled once with esbuild (the SDK from src/, dependencies left to node_modules) so each
+ * Runs test/fixtures/spool-recorder.ts (or another spool fixture, such as spill-heap.ts) as a plain Node
+ * child process, for the spool crash tests. The fixture is bundled once with esbuild (the SDK from src/, dependencies left to node_modules) so each
  * child starts in a fraction of the time `--import tsx` takes: the crash property starts dozens.
  */
 import { spawn } from 'node:child_process';
@@ -9,16 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FIXTURE = fileURLToPath(new URL('../fixtures/spool-recorder.ts', import.meta.url));
 /** Inside the repo, so the bundle's bare imports resolve from node_modules. */
 const OUT_DIR = fileURLToPath(new URL('../../node_modules/.cache/bearlumen-tests/', import.meta.url));
 
-/** Bundles the fixture; returns the path of the script to run. */
-export async function bundleSpoolRecorder(): Promise<string> {
+/** Bundles the fixture `test/fixtures/<name>.ts`; returns the path of the script to run. */
+export async function bundleSpoolRecorder(name = 'spool-recorder'): Promise<string> {
   mkdirSync(OUT_DIR, { recursive: true });
-  const outfile = `${OUT_DIR}spool-recorder-${process.pid}.mjs`;
+  const outfile = `${OUT_DIR}${name}-${process.pid}.mjs`;
   await build({
-    entryPoints: [FIXTURE],
+    entryPoints: [fileURLToPath(new URL(`../fixtures/${name}.ts`, import.meta.url))],
     outfile,
     bundle: true,
     platform: 'node',
@@ -37,6 +36,8 @@ export interface SpoolChild {
   readonly ready: Promise<void>;
   /** Resolves once the child printed `line` on a line of its own (or exited). */
   printed(line: string): Promise<void>;
+  /** What the child printed on stdout so far. */
+  output(): string;
   /** Resolves with stdout and stderr when the child has exited. */
   readonly exited: Promise<{ stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal: NodeJS.Signals): void;
@@ -45,9 +46,9 @@ export interface SpoolChild {
 /** Longest any child may live: a hung child is killed and the test fails on what it then finds. */
 const CHILD_LIMIT_MS = 90_000;
 
-/** Starts the bundled recorder with `env` (see the fixture's header for the variables). */
-export function startSpoolChild(script: string, env: Record<string, string>): SpoolChild {
-  const child = spawn(process.execPath, [script], {
+/** Starts the bundled recorder with `env` (see the fixture's header for the variables) and Node's `nodeArgs`. */
+export function startSpoolChild(script: string, env: Record<string, string>, nodeArgs: readonly string[] = []): SpoolChild {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: ROOT,
     env: { ...process.env, BEARLUMEN_LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,5 +85,5 @@ export function startSpoolChild(script: string, env: Record<string, string>): Sp
       resolve({ stdout, stderr, code, signal });
     });
   });
-  return { ready: printed('ready'), printed, exited, kill: (signal) => child.kill(signal) };
+  return { ready: printed('ready'), printed, output: () => stdout, exited, kill: (signal) => child.kill(signal) };
 }

@@ -418,7 +418,7 @@ describe('flush and shutdown', () => {
     const agent = `drain-${++run}`;
     const c = client({ flushIntervalMs: 600_000 });
     const pending = [1, 2, 3].map((q) => c.usage.record(tagged(agent)(q)));
-    expect(await c.shutdown()).toEqual({ delivered: 3, duplicates: 0, failed: 0, dropped: 0, droppedByReason: {}, replayed: 0, unsent: [] });
+    expect(await c.shutdown()).toEqual({ delivered: 3, duplicates: 0, failed: 0, dropped: 0, droppedByReason: {}, replayed: 0, unsent: [], spooled: 0 });
     expect((await Promise.all(pending)).every((r) => r.recorded)).toBe(true);
     expect(await stored(agent)).toBe(3);
   });

@@ -131,6 +131,30 @@ describe('spool: what one client leaves, the next delivers', () => {
   });
 });
 
+describe('spool: spilling to disk when the memory bound is full', () => {
+  it('accepts what memory cannot hold as spooled; shutdown reports it; the next client delivers every event once', async () => {
+    const dir = tempDir();
+    const { apiKey, stored } = await tenant();
+    const stranded = client(dead, apiKey, { spoolDir: dir, maxBufferedEvents: 10 });
+    const results = Array.from({ length: 30 }, (_, n) => stranded.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 1, metadata: { n: `s${n}` } }));
+    const spooled = await Promise.all(results.slice(10));
+    expect(spooled).toEqual(Array.from({ length: 20 }, () => ({ eventId: '', recorded: true, spooled: true })));
+    expect(stranded.stats()).toMatchObject({ dropped: 0, spool: { mode: 'disk', spilled: 20, spilledWaiting: 20 } });
+    expect(stranded.stats().spool?.spilledBytes).toBeGreaterThan(20 * 100);
+    const report = await stranded.shutdown({ timeoutMs: 0 });
+    // The 10 held in memory are unsent (listed); the 20 on disk only are counted, not listed; all stay in the spool.
+    expect(report).toMatchObject({ delivered: 0, dropped: 30, droppedByReason: { shutdown_timeout: 30 }, spooled: 20 });
+    expect(report.unsent).toHaveLength(10);
+    await Promise.allSettled(results);
+    const { report: replay } = await replayWith(dir, apiKey);
+    expect(replay).toMatchObject({ delivered: 30, duplicates: 0, failed: 0, dropped: 0, replayed: 30 });
+    const summary = await stored();
+    expect(summary.rows).toBe(30);
+    for (let n = 0; n < 30; n++) expect(summary.byMarker.get(`s${n}`), `s${n}`).toHaveLength(1);
+    expect(segments(dir)).toEqual([]);
+  });
+});
+
 describe('spool: damaged segments', () => {
   it('a torn last record is skipped and counted; the rest is delivered', async () => {
     const dir = tempDir();

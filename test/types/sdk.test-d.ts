@@ -24,6 +24,7 @@ import {
   type UsageEventInput,
   type UsageRecordInput,
   type UsageRecordResponse,
+  type UsageRecordResult,
 } from '@bearlumen/node-sdk';
 
 declare const client: BearLumen;
@@ -77,12 +78,12 @@ describe('the reference surface', () => {
   it('usage.record takes UsageRecordInput (agent_id, workflow_id, timestamp) and resolves UsageRecordResponse', () => {
     expectTypeOf(client.usage.record).parameters.toEqualTypeOf<[data: UsageRecordInput]>();
     expectTypeOf(client.usage.record).returns.resolves.toEqualTypeOf<UsageRecordResponse>();
-    expectTypeOf<UsageRecordResponse>().toEqualTypeOf<{ eventId: string; recorded: boolean }>();
+    expectTypeOf<UsageRecordResponse>().toEqualTypeOf<{ eventId: string; recorded: boolean; spooled?: true }>();
     expectTypeOf<UsageRecordInput['agent_id']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<UsageRecordInput['workflow_id']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<UsageRecordInput['timestamp']>().toEqualTypeOf<string | undefined>();
     expectTypeOf(client.usage.recordBatch).parameters.toEqualTypeOf<[events: UsageRecordInput[], options?: RequestOptions]>();
-    expectTypeOf(client.usage.recordBatch).returns.resolves.toEqualTypeOf<{ recordedCount: number; skippedCount: number; results: UsageRecordResponse[] }>();
+    expectTypeOf(client.usage.recordBatch).returns.resolves.toEqualTypeOf<{ recordedCount: number; skippedCount: number; results: UsageRecordResult[] }>();
     expectTypeOf(client.usage.query).returns.resolves.toHaveProperty('events');
     expectTypeOf(client.usage.aggregation).returns.resolves.toHaveProperty('aggregations');
     expectTypeOf(client.usage.summary).returns.resolves.toHaveProperty('totalCost');

@@ -40,7 +40,7 @@ import type {
   UsageQueryParams,
   UsageQueryResponse,
   UsageRecordInput,
-  UsageRecordResponse,
+  UsageRecordResult,
   UsageSummaryResponse,
 } from '../../src/protocol/types';
 import type {
@@ -111,7 +111,7 @@ describe('server schemas ≡ protocol types', () => {
     // The wire accepts the SDK's input shape: agent_id / workflow_id are folded into metadata by the server.
     expectTypeOf<Static<typeof UsageEventInputSchema>>().toEqualTypeOf<UsageRecordInput>();
     expectTypeOf<Static<typeof UsageBatchRequestSchema>>().toEqualTypeOf<{ events: UsageRecordInput[] }>();
-    expectTypeOf<Static<typeof UsageRecordResponseSchema>>().toEqualTypeOf<UsageRecordResponse>();
+    expectTypeOf<Static<typeof UsageRecordResponseSchema>>().toEqualTypeOf<UsageRecordResult>();
     expectTypeOf<Static<typeof UsageBatchResponseSchema>>().toEqualTypeOf<UsageBatchResponse>();
     expectTypeOf<Static<typeof UsageEventSchema>>().toEqualTypeOf<UsageEvent>();
     expectTypeOf<Static<typeof UsageFilterParamsSchema>>().toEqualTypeOf<UsageFilterParams>();

@@ -1,39 +1,40 @@
-import type { UsageEventInput } from '../../protocol/types';
 import { encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
+import { SegmentFeeder } from './feeder';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
 import { HEARTBEAT_MS, Ownership } from './owner';
 import { closeOnExit } from './on-exit';
-import { readSegment } from './replay';
-import { Segment, type SpoolEntry } from './segment';
-import type { ReplayAdmit, SpoolOptions, SpoolStats } from './types';
+import type { Segment, SpoolEntry } from './segment';
+import type { ReplayTarget, SpoolOptions, SpoolStats } from './types';
 import { SegmentWriter } from './writer';
 
-export type { ReplayAdmit, SpoolOptions, SpoolStats } from './types';
-
+export type { ReplayTarget, SpoolOptions, SpoolStats } from './types';
 export type { SpoolEntry } from './segment';
 
 /** Size at which a segment is closed and a new one started: small enough to delete soon, large enough to be few. */
 export const SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Most events per write: a turn that records very many is written in slices of this many, bounding the buffer each write needs. */
 const GROUP_EVENTS = 4096;
-/** Replayed events admitted per event-loop turn, so replay never holds the loop for long. */
-const REPLAY_SLICE = 1000;
 
 /**
  * The durable spool (docs/pipeline.md "Surviving crashes"). `append()` queues an accepted event; one
  * synchronous write per event-loop turn (scheduled with process.nextTick) puts the whole group in the
- * current segment, so an event is in the page cache before the turn that recorded it ends. `settle()`
+ * current segment, so an event is in the page cache before the turn that recorded it ends. `spill()`
+ * queues an event accepted while memory is full: the same group write puts it in a spill segment, and
+ * nothing of it stays in memory; the feeder reads spill segments back as memory frees up. `settle()`
  * counts events off their segment; a closed segment with nothing unsettled is deleted. `replay()`
  * claims dead owners' segments in the background. Any disk error is logged once and turns the spool
  * memory-only: never an exception into the caller.
  */
-export class Spool {
-  readonly #options: SpoolOptions;
+export class Spool<E extends SpoolEntry = SpoolEntry> {
+  readonly #options: SpoolOptions<E>;
   readonly #fs: SpoolFs;
   readonly #owner: Ownership;
   readonly #writer: SegmentWriter;
+  readonly #spillWriter: SegmentWriter;
+  readonly #feeder: SegmentFeeder;
   readonly #segments = new Set<Segment>();
   #pending: SpoolEntry[] = [];
+  #spilling: E[] = [];
   #pendingBytes = 0;
   #isScheduled = false;
   #isDisk = true;
@@ -41,33 +42,27 @@ export class Spool {
   #isOwner = false;
   #isClosed = false;
   #bytes = 0;
-  #replayed = 0;
-  #corruptRecords = 0;
-  #skippedSegments = 0;
   #diskErrors = 0;
-  #replay: Promise<void> | undefined;
+  /** The error that made the spool memory-only (what a spilled event that could not be written is refused with). */
+  #failure: unknown;
   #heartbeat: NodeJS.Timeout | undefined;
-  #replayAdmit: ReplayAdmit | undefined;
   #forgetOnExit: (() => void) | undefined;
   readonly #writeGroup = (): void => this.#write();
 
-  constructor(options: SpoolOptions) {
+  constructor(options: SpoolOptions<E>) {
     this.#options = options;
     this.#fs = options.fs ?? nodeSpoolFs;
     this.#owner = new Ownership(this.#fs, options.dir, options.now);
-    this.#writer = new SegmentWriter({
+    this.#feeder = new SegmentFeeder({
       fs: this.#fs,
-      nextPath: () => this.#owner.nextSegmentPath(),
-      segmentBytes: options.segmentBytes ?? SEGMENT_BYTES,
-      sync: options.sync,
-      onOpened: (segment) => {
-        this.#segments.add(segment);
-        this.#bytes += segment.bytes;
-      },
-      onRolled: (segment) => {
-        if (segment.isDone) this.#delete(segment);
-      },
+      logger: options.logger,
+      adopt: (segment) => this.#adopt(segment),
+      roll: (segment) => this.#roll(segment),
+      release: (segment) => segment.isDone && this.#delete(segment),
+      readFailed: (error) => this.#fail(error, 'reading the spool back failed'),
     });
+    this.#writer = this.#segmentWriter(false);
+    this.#spillWriter = this.#segmentWriter(true);
     try {
       this.#fs.mkdir(options.dir);
       this.#owner.acquire();
@@ -91,11 +86,18 @@ export class Spool {
   /** Queues an accepted event for this turn's group write. */
   append(entry: SpoolEntry): void {
     this.#pending.push(entry);
-    this.#pendingBytes += entry.bytes + RECORD_HEADER_BYTES;
-    if (!this.#isScheduled) {
-      this.#isScheduled = true;
-      process.nextTick(this.#writeGroup);
-    }
+    this.#queued(entry.bytes);
+  }
+
+  /** Whether an event of `bytes` can be spilled: the spool writes to disk and `maxSpoolBytes` has room. */
+  canSpill(bytes: number): boolean {
+    return this.#isDisk && !this.#isClosed && this.hasRoom(bytes);
+  }
+
+  /** Queues an event accepted while memory is full for this turn's group write into a spill segment (see `onSpilled`). */
+  spill(entry: E): void {
+    this.#spilling.push(entry);
+    this.#queued(entry.bytes);
   }
 
   /** Counts a settled event off its segment, deleting the segment when nothing in it is left to deliver. */
@@ -120,16 +122,25 @@ export class Spool {
     return !this.#isDisk || this.#bytes + this.#pendingBytes + bytes + RECORD_HEADER_BYTES + HEADER_BYTES <= this.#options.maxBytes;
   }
 
-  /** Starts replaying dead owners' segments in the background (never awaited by the caller). */
-  replay(admit: ReplayAdmit): void {
-    this.#replayAdmit = admit;
-    if (!this.#isDisk || this.#replay !== undefined) return;
-    this.#replay = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.#runReplay(admit))
-      .catch((error: unknown) => this.#fail(error, 'replay failed'))
-      .finally(() => {
-        this.#replay = undefined;
-      });
+  /** Starts reading segments back into `target` in the background (never awaited by the caller): dead owners' segments now, spill segments as they come. */
+  replay(target: ReplayTarget): void {
+    this.#feeder.setTarget(target);
+    this.#claim();
+  }
+
+  /** Shutdown began: claimed segments are no longer replayed (they stay for the next client); spill segments still are. */
+  stopReplay(): void {
+    this.#feeder.stopReplay();
+  }
+
+  /** Resolves once every spill segment written so far has been read back (or the spool closed). */
+  whenSpillFed(): Promise<void> {
+    return this.#feeder.whenSpillFed();
+  }
+
+  /** Spilled events still on disk only. */
+  get spilledWaiting(): number {
+    return this.#feeder.spilledWaiting;
   }
 
   stats(): SpoolStats {
@@ -137,63 +148,109 @@ export class Spool {
       mode: this.#isDisk ? 'disk' : 'memory-only',
       bytes: this.#bytes,
       segments: this.#segments.size,
-      replayed: this.#replayed,
-      replaying: this.#replay !== undefined,
-      corruptRecords: this.#corruptRecords,
-      skippedSegments: this.#skippedSegments,
       diskErrors: this.#diskErrors,
+      ...this.#feeder.stats,
     };
   }
 
-  /** Writes what is pending, closes the file, deletes settled segments and releases ownership: what is left is the next client's to replay. */
+  /** Writes what is pending, closes the files, deletes settled segments and releases ownership: what is left is the next client's to replay. */
   close(): void {
     if (this.#isClosed) return;
     this.#write();
     this.#isClosed = true;
+    this.#feeder.stop();
     this.#forgetOnExit?.();
     clearInterval(this.#heartbeat);
-    const active = this.#writer.active;
-    this.#closeWriter();
-    if (active?.isDone === true) this.#delete(active);
+    this.#closeWriter(this.#writer);
+    this.#closeWriter(this.#spillWriter);
     for (const segment of this.#segments) segment.isReplaying = false;
     for (const segment of [...this.#segments]) if (segment.isDone) this.#delete(segment);
     if (this.#isOwner) this.#owner.release();
   }
 
-  /** The group write: every event queued in this turn, encoded once, in one write (per GROUP_EVENTS for a very large turn). */
+  #segmentWriter(isSpill: boolean): SegmentWriter {
+    return new SegmentWriter({
+      fs: this.#fs,
+      nextPath: () => this.#owner.nextSegmentPath(),
+      segmentBytes: this.#options.segmentBytes ?? SEGMENT_BYTES,
+      sync: this.#options.sync,
+      onOpened: (segment) => {
+        this.#adopt(segment);
+        if (isSpill) this.#feeder.addSpill(segment);
+      },
+      onRolled: (segment) => {
+        if (segment.isDone) this.#delete(segment);
+      },
+    });
+  }
+
+  /** Closes the active spill segment if it is `segment`, its pending group written first: it is read back whole. */
+  #roll(segment: Segment): void {
+    if (this.#spillWriter.active !== segment) return;
+    this.#write();
+    this.#closeWriter(this.#spillWriter);
+  }
+
+  #queued(bytes: number): void {
+    this.#pendingBytes += bytes + RECORD_HEADER_BYTES;
+    if (!this.#isScheduled) {
+      this.#isScheduled = true;
+      process.nextTick(this.#writeGroup);
+    }
+  }
+
+  /** The group write: every event queued in this turn, encoded once, in one write per file (per GROUP_EVENTS for a very large turn). */
   #write(): void {
     this.#isScheduled = false;
     const group = this.#pending;
-    if (group.length === 0) return;
+    const spilled = this.#spilling;
+    if (group.length === 0 && spilled.length === 0) return;
     this.#pending = [];
+    this.#spilling = [];
     this.#pendingBytes = 0;
-    for (let start = 0; start < group.length; start += GROUP_EVENTS) this.#writeSlice(group.slice(start, start + GROUP_EVENTS));
+    for (let start = 0; start < group.length; start += GROUP_EVENTS) this.#writeSlice(group.slice(start, start + GROUP_EVENTS), this.#writer);
+    for (let start = 0; start < spilled.length; start += GROUP_EVENTS) {
+      const slice = spilled.slice(start, start + GROUP_EVENTS);
+      const isWritten = this.#isDisk && !this.#isClosed && this.#writeSlice(slice, this.#spillWriter);
+      if (isWritten) this.#feeder.spilled(slice.length);
+      this.#options.onSpilled(slice, isWritten ? undefined : (this.#failure ?? new Error('the spool is closed')));
+    }
   }
 
-  #writeSlice(group: SpoolEntry[]): void {
+  /** Writes one slice; true when it is on disk. A spilled entry keeps no segment: nothing of it stays in memory. */
+  #writeSlice(group: SpoolEntry[], writer: SegmentWriter): boolean {
     const jsons: string[] = [];
     const written: SpoolEntry[] = [];
     for (const entry of group) {
       if (entry.isSettled) continue;
       const json = JSON.stringify(entry.event);
-      entry.json = json;
+      if (writer === this.#writer) entry.json = json;
       jsons.push(json);
       written.push(entry);
     }
-    if (!this.#isDisk || this.#isClosed || written.length === 0) return;
+    if (!this.#isDisk || this.#isClosed || written.length === 0) return false;
     try {
       const data = encodeRecords(jsons);
-      const segment = this.#writer.append(data);
+      const segment = writer.append(data);
       this.#bytes += data.length;
       segment.events += written.length;
-      for (const entry of written) entry.segment = segment;
+      if (writer === this.#writer) for (const entry of written) entry.segment = segment;
+      return true;
     } catch (error) {
       this.#fail(error, 'writing to the spool failed');
+      return false;
     }
   }
 
-  #closeWriter(): void {
-    if (!this.#writer.close()) this.#diskErrors += 1;
+  #adopt(segment: Segment): void {
+    this.#segments.add(segment);
+    this.#bytes += segment.bytes;
+  }
+
+  #closeWriter(writer: SegmentWriter): void {
+    const active = writer.active;
+    if (!writer.close()) this.#diskErrors += 1;
+    if (active?.isDone === true) this.#delete(active);
   }
 
   #delete(segment: Segment): void {
@@ -207,44 +264,19 @@ export class Spool {
     this.#options.onRoom();
   }
 
-  async #runReplay(admit: ReplayAdmit): Promise<void> {
-    if (this.#isClosed || !this.#isDisk) return;
-    const claimed = this.#owner.claimOrphans();
-    for (const path of claimed) {
-      if (this.#isClosed) return;
-      const read = readSegment(this.#fs, path);
-      if (read.kind !== 'events') {
-        this.#skippedSegments += 1;
-        const why = read.kind === 'newer' ? `written by a newer SDK (format ${read.version})` : 'not a spool segment';
-        this.#options.logger.warn({ path }, `spool segment left alone: ${why}`);
-        continue;
+  /** Claims dead owners' segments (in the background) and queues them for replay. */
+  #claim(): void {
+    if (!this.#isDisk || this.#isClosed) return;
+    this.#feeder.claiming(true);
+    setImmediate(() => {
+      try {
+        if (this.#isDisk && !this.#isClosed) this.#feeder.addClaimed(this.#owner.claimOrphans());
+      } catch (error) {
+        this.#fail(error, 'replay failed');
+      } finally {
+        this.#feeder.claiming(false);
       }
-      const segment = new Segment(path, read.bytes, false);
-      segment.events = read.events.length;
-      segment.isReplaying = true;
-      this.#segments.add(segment);
-      this.#bytes += read.bytes;
-      if (read.corruptRecords > 0) {
-        this.#corruptRecords += read.corruptRecords;
-        this.#options.logger.warn({ path, corruptRecords: read.corruptRecords, intact: read.events.length }, 'spool segment had torn or corrupt records; they were skipped');
-      }
-      const isComplete = await this.#admitAll(read.events, segment, admit);
-      segment.isReplaying = false;
-      if (segment.isDone) this.#delete(segment);
-      if (!isComplete) return;
-    }
-  }
-
-  async #admitAll(events: UsageEventInput[], segment: Segment, admit: ReplayAdmit): Promise<boolean> {
-    for (let i = 0; i < events.length; i++) {
-      if (i > 0 && i % REPLAY_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.#isClosed) return false;
-      let admitted = admit(events[i] as UsageEventInput, segment);
-      if (typeof admitted !== 'boolean') admitted = await admitted;
-      if (!admitted) return false;
-      this.#replayed += 1;
-    }
-    return true;
+    });
   }
 
   #tick(): void {
@@ -256,7 +288,7 @@ export class Spool {
       return;
     }
     // Pick up segments of processes that died since (a sibling worker on the same directory).
-    if (this.#replayAdmit !== undefined) this.replay(this.#replayAdmit);
+    this.#claim();
   }
 
   /** Logs the first disk failure and continues memory-only: events stay deliverable, no longer crash-safe. */
@@ -264,9 +296,11 @@ export class Spool {
     this.#diskErrors += 1;
     if (!this.#isDisk) return;
     this.#isDisk = false;
+    this.#failure = error;
     clearInterval(this.#heartbeat);
     this.#options.logger.error({ dir: this.#options.dir, code: errorCode(error) }, `${what} (${errorCode(error)}); usage events are kept in memory only from now on and are not crash-safe`);
-    this.#closeWriter();
+    this.#closeWriter(this.#writer);
+    this.#closeWriter(this.#spillWriter);
     this.#options.onRoom();
   }
 }

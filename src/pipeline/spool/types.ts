@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { UsageEventInput } from '../../protocol/types';
 import type { SpoolFs } from './fs';
-import type { Segment } from './segment';
+import type { Segment, SpoolEntry } from './segment';
 
 /** What the spool is built with (from the resolved batching options). */
-export interface SpoolOptions {
+export interface SpoolOptions<E extends SpoolEntry = SpoolEntry> {
   dir: string;
   /** fdatasync after every group write. */
   sync: boolean;
@@ -13,6 +13,11 @@ export interface SpoolOptions {
   logger: Logger;
   /** Called when segments were deleted (room for blocked records). */
   onRoom: () => void;
+  /**
+   * A group of spilled events was written (`error` undefined: they are on disk only now) or could not be
+   * (`error`: the spool failed and is memory-only; they are not kept anywhere).
+   */
+  onSpilled: (entries: readonly E[], error: unknown) => void;
   fs?: SpoolFs;
   segmentBytes?: number;
   now?: () => number;
@@ -36,8 +41,19 @@ export interface SpoolStats {
   skippedSegments: number;
   /** File-system errors seen (the first one switches to memory-only). */
   diskErrors: number;
+  /** Events accepted while the memory bound was full and written to disk only ("spilled"), since the client started. */
+  spilled: number;
+  /** Of those, events still on disk only, not yet read back into the pipeline. */
+  spilledWaiting: number;
+  /** Bytes of spill segment files not yet read back (or being read back). */
+  spilledBytes: number;
 }
 
-/** Feeds one replayed event into the pipeline; resolves false when the pipeline no longer takes events. */
-export type ReplayAdmit = (event: UsageEventInput, segment: Segment) => boolean | Promise<boolean>;
+/** Where events read back from segments go (claimed dead owners' segments and this client's spill segments). */
+export interface ReplayTarget {
+  /** Whether memory has room to read a segment back; resolves once it has (false: the pipeline no longer takes events). */
+  room(): boolean | Promise<boolean>;
+  /** Feeds one event into the pipeline; resolves false when the pipeline no longer takes events. */
+  admit(event: UsageEventInput, segment: Segment): boolean | Promise<boolean>;
+}
 

@@ -25,7 +25,7 @@ export const UsageEventInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Wire shape `UsageRecordResponse` (protocol/types.ts). */
+/** Wire shape `UsageRecordResult` (protocol/types.ts). */
 export const UsageRecordResponseSchema = Type.Object({ eventId: Type.String(), recorded: Type.Boolean() });
 
 /** Wire shape `UsageBatchRequest` (protocol/types.ts). */

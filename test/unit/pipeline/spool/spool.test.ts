@@ -35,7 +35,7 @@ function open(segmentBytes?: number): { spool: Spool; dir: string; writes: () =>
       nodeSpoolFs.write(fd, data);
     },
   };
-  const spool = new Spool({ dir, sync: false, maxBytes: 1 << 30, logger: pino({ level: 'silent' }), onRoom: () => undefined, fs, ...(segmentBytes === undefined ? {} : { segmentBytes }) });
+  const spool = new Spool({ dir, sync: false, maxBytes: 1 << 30, logger: pino({ level: 'silent' }), onRoom: () => undefined, onSpilled: () => undefined, fs, ...(segmentBytes === undefined ? {} : { segmentBytes }) });
   return { spool, dir, writes: () => writes };
 }
 
@@ -107,6 +107,55 @@ describe('spool writer', () => {
     await turn();
     expect(writes()).toBe(0);
     expect(segmentFiles(dir)).toEqual([]);
+    spool.close();
+  });
+});
+
+describe('spool spill', () => {
+  /** A spool with a replay target whose memory room the test opens and closes. */
+  function spilling(): { spool: Spool<Entry>; dir: string; spilled: Array<{ entries: readonly Entry[]; error: unknown }>; fed: Array<{ event: object; segment: unknown }>; open: () => void } {
+    const dir = mkdtempSync(join(tmpdir(), 'bearlumen-spill-unit-'));
+    dirs.push(dir);
+    const spilled: Array<{ entries: readonly Entry[]; error: unknown }> = [];
+    const spool = new Spool<Entry>({ dir, sync: false, maxBytes: 1 << 30, logger: pino({ level: 'silent' }), onRoom: () => undefined, onSpilled: (entries, error) => spilled.push({ entries, error }) });
+    const fed: Array<{ event: object; segment: unknown }> = [];
+    let hasRoom = false;
+    let resume: ((value: boolean) => void) | undefined;
+    spool.replay({
+      room: () => hasRoom || new Promise<boolean>((resolve) => (resume = resolve)),
+      admit: (event, segment) => {
+        fed.push({ event, segment });
+        return true;
+      },
+    });
+    const open = (): void => {
+      hasRoom = true;
+      resume?.(true);
+    };
+    return { spool, dir, spilled, fed, open };
+  }
+
+  it('writes spilled events to a segment of their own in the turn group, keeps nothing of them, and reads them back only once memory has room', async () => {
+    const { spool, dir, spilled, fed, open } = spilling();
+    const held = Array.from({ length: 3 }, (_, n) => new Entry(n));
+    const over = Array.from({ length: 5 }, (_, n) => new Entry(10 + n));
+    for (const entry of held) spool.append(entry);
+    for (const entry of over) spool.spill(entry);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(spilled).toEqual([{ entries: over, error: undefined }]);
+    expect(over.every((entry) => entry.segment === undefined && entry.json === undefined)).toBe(true);
+    expect(segmentFiles(dir)).toHaveLength(2);
+    expect(spool.stats()).toMatchObject({ spilled: 5, spilledWaiting: 5 });
+    for (let i = 0; i < 5; i++) await turn();
+    expect(fed).toEqual([]);
+    open();
+    for (let i = 0; i < 5 && fed.length < 5; i++) await turn();
+    expect(fed.map(({ event }) => event)).toEqual(over.map((entry) => entry.event));
+    expect(spool.stats()).toMatchObject({ spilledWaiting: 0, segments: 2 });
+    // Settling the read-back events deletes their segment.
+    const segment = fed[0]?.segment as Entry['segment'];
+    for (let i = 0; i < 5; i++) spool.settle({ ...new Entry(0), isSettled: true, segment });
+    expect(segmentFiles(dir)).toHaveLength(1);
     spool.close();
   });
 });
