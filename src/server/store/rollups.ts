@@ -41,12 +41,20 @@ export interface RollupDelta {
   quantityMax: number;
 }
 
-/** `metadata.model` and `metadata.provider` as rollups keep them: non-empty strings, provider trimmed and lower-cased. */
+/**
+ * `metadata.provider` as rollups keep it: trimmed and lower-cased (JavaScript's `trim` and
+ * `toLowerCase`), null when not a string or empty then. The cost reports apply it to the provider of
+ * raw edge events too (`cost-report-sql.ts`), so both parts of a read group alike.
+ */
+export function normalisedProvider(provider: unknown): string | null {
+  const p = typeof provider === 'string' ? provider.trim().toLowerCase() : '';
+  return p === '' ? null : p;
+}
+
+/** `metadata.model` and `metadata.provider` as rollups keep them: the model a non-empty string, the provider normalised. */
 export function modelAndProvider(metadata: Record<string, unknown> | undefined): { model: string | null; provider: string | null } {
   const model = metadata?.['model'];
-  const provider = metadata?.['provider'];
-  const p = typeof provider === 'string' ? provider.trim().toLowerCase() : '';
-  return { model: typeof model === 'string' && model !== '' ? model : null, provider: p === '' ? null : p };
+  return { model: typeof model === 'string' && model !== '' ? model : null, provider: normalisedProvider(metadata?.['provider']) };
 }
 
 /** What rollups read of an event. */
