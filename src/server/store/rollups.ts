@@ -57,11 +57,22 @@ export function modelAndProvider(metadata: Record<string, unknown> | undefined):
   return { model: typeof model === 'string' && model !== '' ? model : null, provider: normalisedProvider(metadata?.['provider']) };
 }
 
-/** What rollups read of an event. */
+/** What rollups read of an event (`metadataJson` only when `model` or `provider` is left out). */
 export type RollupEvent = Pick<
   NewUsageEvent,
   'subscriptionId' | 'agentId' | 'workflowId' | 'model' | 'provider' | 'metricName' | 'eventType' | 'tokenKind' | 'timestampMs' | 'quantity' | 'costNanoUsd' | 'priced'
->;
+> & { metadataJson?: string };
+
+/**
+ * The event with `model` and `provider` set: a caller of the store that left them out (ingest always
+ * sets them) gets them from the metadata, as ingest would have, so the rollups group exactly like
+ * reads of the raw events do (the cost reports combine both).
+ */
+function withModelAndProvider(e: RollupEvent): RollupEvent {
+  if (e.model !== undefined && e.provider !== undefined) return e;
+  const derived = modelAndProvider(e.metadataJson === undefined ? undefined : parseMetadata(e.metadataJson));
+  return { ...e, model: e.model === undefined ? derived.model : e.model, provider: e.provider === undefined ? derived.provider : e.provider };
+}
 
 /** A stored event row as the rollup backfill reads it (both engines). */
 export interface RollupSourceRow {
@@ -132,7 +143,8 @@ export function rollupDeltas(events: Iterable<RollupEvent>): RollupDelta[] {
   const all: RollupDelta[] = [];
   let lastEvent: RollupEvent | undefined;
   let current: DimsDeltas | undefined;
-  for (const e of events) {
+  for (const given of events) {
+    const e = withModelAndProvider(given);
     // Consecutive events of one dimension set are common (a gateway's batch); skip re-keying them.
     if (current === undefined || lastEvent === undefined || !sameDims(lastEvent, e)) {
       const dims = dimsOf(e);
