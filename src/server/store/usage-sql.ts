@@ -2,9 +2,10 @@
  * The read side of usage, written once for both engines (the dialect supplies what differs).
  *
  * Every aggregate read (aggregation, summary, cost breakdown, attribution values, the total of a
- * query, and the cost reports of `cost-report-sql.ts`) runs over one row source: the rollups where the range covers whole buckets, and the raw
- * events only at the ragged edges (less than an hour at each end). Each branch yields the same
- * columns — a raw event is a rollup of one — so one outer query aggregates them all:
+ * query, and the cost reports of `cost-report-sql.ts`) runs over one row source: the rollups where
+ * the range covers whole buckets, and the raw events only at the ragged edges (less than an hour at
+ * each end). Each branch yields the same columns — a raw event is a rollup of one — so one outer
+ * query aggregates them all:
  *
  *   [start ─ raw ─┤ hours ├──── days ────┤ hours ├─ raw ─ end)
  *
