@@ -178,6 +178,9 @@ async function main({ n = 100_000, concurrency = 4, replicas = 2 }) {
     costNanoUsd: 1234 + i,
     priced: true,
     priceSource: 'bench',
+    // As ingest keys the rollups (the store would otherwise parse them out of metadataJson per event).
+    model: e.metadata.model,
+    provider: e.metadata.provider.trim().toLowerCase(),
   });
   const stored = wire.map(toStored);
   const warmStored = warmWire.map((e, i) => ({ ...toStored(e, i), id: `evt_warm${i}` }));

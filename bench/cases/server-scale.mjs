@@ -3,8 +3,8 @@
 // loaded in time order straight through Store.insertUsageEvents (no HTTP), on SQLite and, when
 // DATABASE_URL is set, PostgreSQL. Reported per engine: load time and rate, database bytes per event,
 // the median of `runs` (≥ 5) warm runs of each read over the last 30 days and the last day (ranges
-// end mid-hour, so rollups and raw edges both take part), the first page of usage.query filtered by
-// agent, the ingest rate of `fresh` new events afterwards and, on PostgreSQL, of two replica
+// end mid-hour, so rollups and raw edges both take part) — the dashboard's breakdown and time series
+// included — the first page of usage.query filtered by agent, the ingest rate of `fresh` new events afterwards and, on PostgreSQL, of two replica
 // processes inserting at once. Store-level figures: routes add JSON shaping on top.
 //
 //   npm run build && node bench/run.mjs --only server:scale --runs 1
@@ -127,6 +127,12 @@ async function measure(engine, args) {
     queries[`aggregation DAY ${label}`] = await timeQuery(() => store.aggregateUsage(tenant, f, 'DAY'), runs);
     queries[`aggregation HOUR ${label}`] = await timeQuery(() => store.aggregateUsage(tenant, f, 'HOUR'), runs);
     queries[`query agent page ${label}`] = await timeQuery(() => store.queryUsageEvents(tenant, { ...f, agentId: 'agent-7' }, 100, 0), runs);
+    // The dashboard's reads (cost-report routes): a breakdown by a column and by a metadata field,
+    // and cost per bucket, daily and hourly.
+    queries[`breakdown agent ${label}`] = await timeQuery(() => store.dimensionCosts(tenant, 'agent_id', f), runs);
+    queries[`breakdown provider ${label}`] = await timeQuery(() => store.dimensionCosts(tenant, 'provider', f), runs);
+    queries[`timeseries model DAY ${label}`] = await timeQuery(() => store.costSeries(tenant, 'model', 'DAY', f), runs);
+    queries[`timeseries agent HOUR ${label}`] = await timeQuery(() => store.costSeries(tenant, 'agent_id', 'HOUR', f), runs);
   }
 
   // New events after the load, timestamped in the last hour (as a live gateway sends them).

@@ -395,7 +395,8 @@ export interface AttributionValuesResponse {
 
 /**
  * What a cost report groups by: the attribution ids, or the `metadata.model` / `metadata.provider`
- * strings of the events (as sent; events without one form the `null` group).
+ * strings of the events (the model as sent, the provider trimmed and lower-cased; events without
+ * one, or with an empty one, form the `null` group).
  */
 export type CostDimension = 'agent_id' | 'workflow_id' | 'model' | 'provider';
 

@@ -5,22 +5,12 @@
  */
 import { MAX_TIMESERIES_BUCKETS } from '../protocol/limits';
 import type { AggregationWindow, CostDimension, CostDimensionItem, CostDimensionResponse, CostTimeseriesResponse, CostTimeseriesSeries } from '../protocol/types';
-import { roundShares } from './cost-report';
+import { byCostThenValue, costEnvelope, rankItems } from './cost-envelope';
 import { ApiError } from './errors';
 import type { CostSeriesRow, DimensionCostRow } from './store/cost-report-types';
-import { nanoToUsd } from './store/rows';
 import type { TimeRange } from './time-range';
 
 const BUCKET_MS: Record<AggregationWindow, number> = { HOUR: 3_600_000, DAY: 86_400_000 };
-
-/** Cost descending, then value ascending by code unit (as the stores sort), `null` last. */
-function byCostThenValue(a: { cost: number; value: string | null }, b: { cost: number; value: string | null }): number {
-  if (a.cost !== b.cost) return b.cost - a.cost;
-  if (a.value === b.value) return 0;
-  if (a.value === null) return 1;
-  if (b.value === null) return -1;
-  return a.value < b.value ? -1 : 1;
-}
 
 /** Build the breakdown response: items carry exact nano-USD and sum to the totals exactly. */
 export function buildDimensionCosts(dimension: CostDimension, range: TimeRange, rows: readonly DimensionCostRow[]): CostDimensionResponse {
@@ -38,23 +28,16 @@ export function buildDimensionCosts(dimension: CostDimension, range: TimeRange, 
     eventCount: r.eventCount,
     unpricedEventCount: r.unpricedEventCount,
   }));
-  items.sort((a, b) => byCostThenValue({ cost: a.totalCostNanoUsd, value: a.value }, { cost: b.totalCostNanoUsd, value: b.value }));
-  // USD and shares rounded with largest remainders, exactly as by-agent / by-workflow: they add up.
-  roundShares(items, totalNano);
   return {
-    dimension,
-    startDate: new Date(range.startMs).toISOString(),
-    endDate: new Date(range.endMs).toISOString(),
-    currency: 'USD',
-    totalCost: nanoToUsd(totalNano),
-    totalCostNanoUsd: totalNano,
+    ...costEnvelope(dimension, range, totalNano),
     inputTokens: sum((r) => r.inputTokens),
     outputTokens: sum((r) => r.outputTokens),
     cacheReadTokens: sum((r) => r.cacheReadTokens),
     cacheWriteTokens: sum((r) => r.cacheWriteTokens),
     eventCount: sum((r) => r.eventCount),
     unpricedEventCount: sum((r) => r.unpricedEventCount),
-    items,
+    // USD and shares rounded with largest remainders, exactly as by-agent / by-workflow: they add up.
+    items: rankItems(items, (item) => item.value, totalNano),
   };
 }
 
@@ -105,14 +88,9 @@ export function buildCostTimeseries(
   }
   const totalNano = all.reduce((sum, s) => sum + s.totalCostNanoUsd, 0);
   return {
-    dimension: query.dimension,
+    ...costEnvelope(query.dimension, range, totalNano),
     bucket: query.bucket,
-    startDate: new Date(range.startMs).toISOString(),
-    endDate: new Date(range.endMs).toISOString(),
-    currency: 'USD',
     buckets: starts.map((ms) => new Date(ms).toISOString()),
-    totalCost: nanoToUsd(totalNano),
-    totalCostNanoUsd: totalNano,
     series,
     other,
   };

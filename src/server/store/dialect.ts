@@ -30,7 +30,21 @@ export interface Dialect {
   /** The smaller / larger of two values (upserts of rollup minima and maxima). */
   least(a: string, b: string): string;
   greatest(a: string, b: string): string;
+  /**
+   * A string-valued field of the `metadata` column (JSON text), or NULL when absent or not a string.
+   * `key` must be a fixed identifier of ours, never user input.
+   */
+  metadataText(key: string): string;
 }
+
+/**
+ * PostgreSQL: the metadata JSON text as `json`. PostgreSQL refuses to parse a document holding the
+ * escapes `\u0000` or a lone surrogate (`\ud800`) anywhere, and both are valid JSON the server accepts
+ * in metadata; they are replaced by `\ufffd` first, so one such event cannot break a tenant's report.
+ * Only rows that hold such an escape pay for the regexp_replace.
+ */
+const POSTGRES_METADATA_JSON = `(CASE WHEN metadata ~ '\\\\u(0000|[dD][89a-fA-F])'
+  THEN regexp_replace(metadata, '\\\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})', '\\\\ufffd', 'g') ELSE metadata END)::json`;
 
 export const SQLITE_DIALECT: Dialect = {
   placeholder: () => '?',
@@ -42,6 +56,7 @@ export const SQLITE_DIALECT: Dialect = {
   nullBigint: 'NULL',
   least: (a, b) => `MIN(${a}, ${b})`,
   greatest: (a, b) => `MAX(${a}, ${b})`,
+  metadataText: (key) => `(CASE json_type(metadata, '$.${key}') WHEN 'text' THEN json_extract(metadata, '$.${key}') END)`,
 };
 
 export const POSTGRES_DIALECT: Dialect = {
@@ -54,6 +69,7 @@ export const POSTGRES_DIALECT: Dialect = {
   nullBigint: 'NULL::bigint',
   least: (a, b) => `LEAST(${a}, ${b})`,
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
+  metadataText: (key) => `(CASE WHEN json_typeof(${POSTGRES_METADATA_JSON} -> '${key}') = 'string' THEN ${POSTGRES_METADATA_JSON} ->> '${key}' END)`,
 };
 
 /** A statement under construction: parameters are appended in text order and named by the dialect. */

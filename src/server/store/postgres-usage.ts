@@ -1,11 +1,14 @@
 /**
- * The usage half of the PostgreSQL store: ingest and the reads behind query, aggregation, summary
- * and cost attribution. Every query mirrors `sqlite-usage.ts` so both engines answer identically:
+ * The usage half of the PostgreSQL store: ingest and the reads behind query, aggregation, summary,
+ * cost attribution and the cost reports. The reads come from the shared query core (`usage-sql.ts`,
+ * `cost-report-sql.ts`) so both engines answer identically:
  * text sorts use the C collation (SQLite compares bytes), float sums use `bearlumen_total` (SQLite's
  * compensated TOTAL), BIGINT/NUMERIC come back as JS numbers (see `postgres-pool.ts`).
  */
 import type pg from 'pg';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
+import type { CostDimension, CostSeriesRow, DimensionCostRow } from './cost-report-types';
+import { costReportReads, finishCostSeries, finishDimensionCosts } from './cost-report-sql';
 import { POSTGRES_DIALECT, type BuiltQuery } from './dialect';
 import { completeAsIs, sameBillable, type Conflict } from './ingest-keys';
 import { isRetryableTransactionError, withTransaction } from './postgres-pool';
@@ -26,6 +29,7 @@ import type {
 } from './store';
 
 const READS = usageReads(POSTGRES_DIALECT);
+const COST_REPORTS = costReportReads(POSTGRES_DIALECT);
 /** A deadlock needs two replicas inserting overlapping keys in opposite orders; retrying once or twice settles it. */
 const MAX_INSERT_ATTEMPTS = 3;
 /** Events deleted per statement by retention. */
@@ -237,6 +241,14 @@ export class PostgresUsage {
 
   async attributionValues(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<string[]> {
     return (await this.#all<{ value: string }>(READS.attributionValues(tenantId, dimension, filter))).map((r) => r.value);
+  }
+
+  async dimensionCosts(tenantId: string, dimension: CostDimension, filter: UsageFilter): Promise<DimensionCostRow[]> {
+    return finishDimensionCosts(dimension, await this.#all<DimensionCostRow>(COST_REPORTS.dimensionCosts(tenantId, dimension, filter)));
+  }
+
+  async costSeries(tenantId: string, dimension: CostDimension, bucket: AggregationWindow, filter: UsageFilter): Promise<CostSeriesRow[]> {
+    return finishCostSeries(dimension, await this.#all<CostSeriesRow>(COST_REPORTS.costSeries(tenantId, dimension, bucket, filter)));
   }
 
   async dropEventsBefore(cutoffMs: number): Promise<{ droppedBeforeMs: number; deletedCount: number }> {

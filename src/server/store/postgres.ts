@@ -9,8 +9,8 @@ import { newId } from '../ids';
 import { keyIdOfDigest } from '../key-id';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres';
 import { applyPostgresMigrations } from './postgres-migrate';
+import { PostgresUsage } from './postgres-usage';
 import { createPool, redactUrl, type PostgresPoolOptions } from './postgres-pool';
-import { PostgresTimeseries } from './postgres-timeseries';
 import { PURGE_EVERY_CLAIMS, SUBSCRIPTION_COLUMNS, toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
 import {
   CLAIM_ABANDONED_MS,
@@ -47,7 +47,7 @@ function setClause(nowMs: number, fields: [column: string, value: unknown][]): {
 }
 
 /** Store on PostgreSQL. Construct with `await PostgresStore.open({ connectionString })`. */
-export class PostgresStore extends PostgresTimeseries implements Store {
+export class PostgresStore extends PostgresUsage implements Store {
   readonly kind = 'postgres' as const;
   #closed: Promise<void> | undefined;
   #claimsSincePurge = 0;

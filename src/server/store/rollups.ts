@@ -41,19 +41,38 @@ export interface RollupDelta {
   quantityMax: number;
 }
 
-/** `metadata.model` and `metadata.provider` as rollups keep them: non-empty strings, provider trimmed and lower-cased. */
-export function modelAndProvider(metadata: Record<string, unknown> | undefined): { model: string | null; provider: string | null } {
-  const model = metadata?.['model'];
-  const provider = metadata?.['provider'];
+/**
+ * `metadata.provider` as rollups keep it: trimmed and lower-cased (JavaScript's `trim` and
+ * `toLowerCase`), null when not a string or empty then. The cost reports apply it to the provider of
+ * raw edge events too (`cost-report-sql.ts`), so both parts of a read group alike.
+ */
+export function normalisedProvider(provider: unknown): string | null {
   const p = typeof provider === 'string' ? provider.trim().toLowerCase() : '';
-  return { model: typeof model === 'string' && model !== '' ? model : null, provider: p === '' ? null : p };
+  return p === '' ? null : p;
 }
 
-/** What rollups read of an event. */
+/** `metadata.model` and `metadata.provider` as rollups keep them: the model a non-empty string, the provider normalised. */
+export function modelAndProvider(metadata: Record<string, unknown> | undefined): { model: string | null; provider: string | null } {
+  const model = metadata?.['model'];
+  return { model: typeof model === 'string' && model !== '' ? model : null, provider: normalisedProvider(metadata?.['provider']) };
+}
+
+/** What rollups read of an event (`metadataJson` only when `model` or `provider` is left out). */
 export type RollupEvent = Pick<
   NewUsageEvent,
   'subscriptionId' | 'agentId' | 'workflowId' | 'model' | 'provider' | 'metricName' | 'eventType' | 'tokenKind' | 'timestampMs' | 'quantity' | 'costNanoUsd' | 'priced'
->;
+> & { metadataJson?: string };
+
+/**
+ * The event with `model` and `provider` set: a caller of the store that left them out (ingest always
+ * sets them) gets them from the metadata, as ingest would have, so the rollups group exactly like
+ * reads of the raw events do (the cost reports combine both).
+ */
+function withModelAndProvider(e: RollupEvent): RollupEvent {
+  if (e.model !== undefined && e.provider !== undefined) return e;
+  const derived = modelAndProvider(e.metadataJson === undefined ? undefined : parseMetadata(e.metadataJson));
+  return { ...e, model: e.model === undefined ? derived.model : e.model, provider: e.provider === undefined ? derived.provider : e.provider };
+}
 
 /** A stored event row as the rollup backfill reads it (both engines). */
 export interface RollupSourceRow {
@@ -124,7 +143,8 @@ export function rollupDeltas(events: Iterable<RollupEvent>): RollupDelta[] {
   const all: RollupDelta[] = [];
   let lastEvent: RollupEvent | undefined;
   let current: DimsDeltas | undefined;
-  for (const e of events) {
+  for (const given of events) {
+    const e = withModelAndProvider(given);
     // Consecutive events of one dimension set are common (a gateway's batch); skip re-keying them.
     if (current === undefined || lastEvent === undefined || !sameDims(lastEvent, e)) {
       const dims = dimsOf(e);

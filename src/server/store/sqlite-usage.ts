@@ -1,10 +1,13 @@
 /**
- * The usage half of the SQLite store: ingest and the reads behind query, aggregation, summary and
- * cost attribution. Aggregation happens in SQL on indexed/denormalised columns so it scales.
+ * The usage half of the SQLite store: ingest and the reads behind query, aggregation, summary, cost
+ * attribution and the cost reports. The SQL comes from the shared query core (`usage-sql.ts`,
+ * `cost-report-sql.ts`); this class only runs it.
  */
 import type Database from 'better-sqlite3';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
 import { newId } from '../ids';
+import type { CostDimension, CostSeriesRow, DimensionCostRow } from './cost-report-types';
+import { costReportReads, finishCostSeries, finishDimensionCosts } from './cost-report-sql';
 import { SQLITE_DIALECT, type BuiltQuery } from './dialect';
 import { completeAsIs } from './ingest-keys';
 import { RETAINED_FROM_KEY } from './rollup-sql';
@@ -24,6 +27,7 @@ import type {
 } from './store';
 
 const READS = usageReads(SQLITE_DIALECT);
+const COST_REPORTS = costReportReads(SQLITE_DIALECT);
 const MAX_CACHED_STATEMENTS = 200;
 /** Events deleted per statement by retention. */
 const RETENTION_SLICE = 10_000;
@@ -97,6 +101,14 @@ export class SqliteUsage {
 
   async attributionValues(tenantId: string, dimension: AttributionDimension, filter: UsageFilter): Promise<string[]> {
     return (this.#all(READS.attributionValues(tenantId, dimension, filter)) as { value: string }[]).map((r) => r.value);
+  }
+
+  async dimensionCosts(tenantId: string, dimension: CostDimension, filter: UsageFilter): Promise<DimensionCostRow[]> {
+    return finishDimensionCosts(dimension, this.#all(COST_REPORTS.dimensionCosts(tenantId, dimension, filter)) as DimensionCostRow[]);
+  }
+
+  async costSeries(tenantId: string, dimension: CostDimension, bucket: AggregationWindow, filter: UsageFilter): Promise<CostSeriesRow[]> {
+    return finishCostSeries(dimension, this.#all(COST_REPORTS.costSeries(tenantId, dimension, bucket, filter)) as CostSeriesRow[]);
   }
 
   async dropEventsBefore(cutoffMs: number): Promise<{ droppedBeforeMs: number; deletedCount: number }> {

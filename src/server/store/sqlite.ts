@@ -9,8 +9,8 @@ import { keyIdOfDigest } from '../key-id';
 import { loadSqliteDriver } from './driver';
 import type { EndUser, EndUserStatus, Subscription } from '../../protocol/types';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
+import { SqliteUsage } from './sqlite-usage';
 import type { Migration } from './migrations/migration';
-import { SqliteTimeseries } from './sqlite-timeseries';
 import { PURGE_EVERY_CLAIMS, SUBSCRIPTION_COLUMNS, toEndUser, toSubscription, type EndUserRow, type SubscriptionRow } from './rows';
 import {
   CLAIM_ABANDONED_MS,
@@ -47,7 +47,7 @@ export function applyMigrations(db: Database.Database, migrations: readonly Migr
 }
 
 /** Store on SQLite. Construct with `SqliteStore.open(path)`. */
-export class SqliteStore extends SqliteTimeseries implements Store {
+export class SqliteStore extends SqliteUsage implements Store {
   readonly kind = 'sqlite' as const;
   #claimsSincePurge = 0;
 

@@ -149,7 +149,8 @@ export interface NewUsageEvent extends UsageEventIdentity {
   priceSource: string | null;
   /**
    * `metadata.model` / `metadata.provider` as the rollups key them (see `modelAndProvider` in
-   * rollups.ts); absent means null. Not stored on the event row (the metadata holds them).
+   * rollups.ts); when absent the store reads them from `metadataJson` the same way. Not stored on the
+   * event row (the metadata holds them).
    */
   model?: string | null;
   provider?: string | null;

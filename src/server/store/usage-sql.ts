@@ -2,9 +2,10 @@
  * The read side of usage, written once for both engines (the dialect supplies what differs).
  *
  * Every aggregate read (aggregation, summary, cost breakdown, attribution values, the total of a
- * query) runs over one row source: the rollups where the range covers whole buckets, and the raw
- * events only at the ragged edges (less than an hour at each end). Each branch yields the same
- * columns — a raw event is a rollup of one — so one outer query aggregates them all:
+ * query, and the cost reports of `cost-report-sql.ts`) runs over one row source: the rollups where
+ * the range covers whole buckets, and the raw events only at the ragged edges (less than an hour at
+ * each end). Each branch yields the same columns — a raw event is a rollup of one — so one outer
+ * query aggregates them all:
  *
  *   [start ─ raw ─┤ hours ├──── days ────┤ hours ├─ raw ─ end)
  *
@@ -68,22 +69,29 @@ export function eventsWhere(p: SqlParams, tenantId: string, f: UsageFilter, star
   return sql;
 }
 
+/** An extra grouping column `v` of the row source, spelled per kind of branch (fixed SQL text, never user input). */
+export interface ValueColumn {
+  events: string;
+  rollups: string;
+}
+
 /**
  * The row source of aggregate reads: a parenthesised UNION ALL of rollup and raw branches, each with
  * columns metric_name, token_kind, agent_id, workflow_id, t (bucket or event time), n (events),
- * q (quantity sum), cost (nano-USD), u (unpriced events), qmin, qmax.
+ * q (quantity sum), cost (nano-USD), u (unpriced events), qmin, qmax, and `v` when `value` is given.
+ * `coarsest` is the widest rollup grain it may read (an hourly series cannot use day rows).
  */
-function source(d: Dialect, p: SqlParams, tenantId: string, f: UsageFilter, coarsest: number): string {
+export function rowSource(d: Dialect, p: SqlParams, tenantId: string, f: UsageFilter, coarsest: number, value?: ValueColumn): string {
   const branches = planRange(f.startMs, f.endMs, coarsest).map((piece) => {
     if (piece.from === 'events') {
       return `SELECT metric_name, token_kind, agent_id, workflow_id, ts AS t, 1 AS n, quantity AS q, cost_nano AS cost,
-          ${d.unpriced('priced')} AS u, quantity AS qmin, quantity AS qmax
+          ${d.unpriced('priced')} AS u, quantity AS qmin, quantity AS qmax${value === undefined ? '' : `, ${value.events} AS v`}
         FROM usage_events WHERE ${eventsWhere(p, tenantId, f, piece.startMs, piece.endMs)}`;
     }
     let where = `tenant_id = ${p.add(tenantId)} AND grain = ${p.add(piece.grain)} AND bucket >= ${p.add(piece.startMs)} AND bucket < ${p.add(piece.endMs)}`;
-    for (const [column, value] of filterColumns(f)) where += ` AND ${column} = ${p.add(value)}`;
+    for (const [column, wanted] of filterColumns(f)) where += ` AND ${column} = ${p.add(wanted)}`;
     return `SELECT metric_name, token_kind, agent_id, workflow_id, bucket AS t, event_count AS n, quantity_sum AS q,
-        cost_sum AS cost, unpriced_count AS u, quantity_min AS qmin, quantity_max AS qmax
+        cost_sum AS cost, unpriced_count AS u, quantity_min AS qmin, quantity_max AS qmax${value === undefined ? '' : `, ${value.rollups} AS v`}
       FROM usage_rollups WHERE ${where}`;
   });
   return `(${branches.join('\nUNION ALL\n')}) s`;
@@ -96,7 +104,7 @@ export function usageReads(d: Dialect) {
     /** Per-metric (and per-window) aggregates, sorted by metric (bytes) then window start. */
     aggregate(tenantId: string, f: UsageFilter, window: AggregationWindow | null): BuiltQuery {
       const p = new SqlParams(d);
-      const from = source(d, p, tenantId, f, window === 'HOUR' ? HOUR_MS : DAY_MS);
+      const from = rowSource(d, p, tenantId, f, window === 'HOUR' ? HOUR_MS : DAY_MS);
       const w = window === null ? 0 : WINDOW_MS[window];
       const bucket = window === null ? d.nullBigint : `(t / ${w}) * ${w}`;
       const sql = `SELECT metric_name AS "metricName", ${bucket} AS "windowStartMs", ${d.floatSum('q')} AS "totalQuantity",
@@ -108,7 +116,7 @@ export function usageReads(d: Dialect) {
     /** One row: event count, token totals by kind, cost, unpriced count. */
     summaryTotals(tenantId: string, f: UsageFilter): BuiltQuery {
       const p = new SqlParams(d);
-      const from = source(d, p, tenantId, f, DAY_MS);
+      const from = rowSource(d, p, tenantId, f, DAY_MS);
       const sql = `SELECT COALESCE(SUM(n), 0) AS "totalEvents", ${tokens('input')} AS "inputTokens", ${tokens('output')} AS "outputTokens",
           ${tokens('cache_read')} AS "cacheReadTokens", ${tokens('cache_write')} AS "cacheWriteTokens",
           ${d.costSum('cost')} AS "costNanoUsd", COALESCE(SUM(u), 0) AS "unpricedEventCount"
@@ -119,7 +127,7 @@ export function usageReads(d: Dialect) {
     /** Per-metric totals of the summary, sorted by metric (bytes). */
     summaryMetrics(tenantId: string, f: UsageFilter): BuiltQuery {
       const p = new SqlParams(d);
-      const from = source(d, p, tenantId, f, DAY_MS);
+      const from = rowSource(d, p, tenantId, f, DAY_MS);
       const sql = `SELECT metric_name AS "metricName", ${d.floatSum('q')} AS "totalQuantity", SUM(n) AS "eventCount"
         FROM ${from} GROUP BY metric_name ORDER BY ${d.byteOrder('metric_name')}`;
       return { sql, params: p.values };
@@ -129,7 +137,7 @@ export function usageReads(d: Dialect) {
     costBreakdown(tenantId: string, dimension: AttributionDimension, f: UsageFilter): BuiltQuery {
       const p = new SqlParams(d);
       const column = DIMENSION_COLUMN[dimension];
-      const from = source(d, p, tenantId, f, DAY_MS);
+      const from = rowSource(d, p, tenantId, f, DAY_MS);
       const sql = `SELECT ${column} AS value, ${d.costSum('cost')} AS "costNanoUsd", ${tokens('input')} AS "inputTokens",
           ${tokens('output')} AS "outputTokens", SUM(n) AS "eventCount", COALESCE(SUM(u), 0) AS "unpricedEventCount"
         FROM ${from} GROUP BY ${column}`;
@@ -140,7 +148,7 @@ export function usageReads(d: Dialect) {
     attributionValues(tenantId: string, dimension: AttributionDimension, f: UsageFilter): BuiltQuery {
       const p = new SqlParams(d);
       const column = DIMENSION_COLUMN[dimension];
-      const from = source(d, p, tenantId, f, DAY_MS);
+      const from = rowSource(d, p, tenantId, f, DAY_MS);
       return { sql: `SELECT DISTINCT ${d.byteOrder(column)} AS value FROM ${from} WHERE ${column} IS NOT NULL ORDER BY 1`, params: p.values };
     },
 
@@ -159,7 +167,7 @@ export function usageReads(d: Dialect) {
     /** The number of events matching the filter (column `n`). */
     count(tenantId: string, f: UsageFilter): BuiltQuery {
       const p = new SqlParams(d);
-      const from = source(d, p, tenantId, f, DAY_MS);
+      const from = rowSource(d, p, tenantId, f, DAY_MS);
       return { sql: `SELECT COALESCE(SUM(n), 0) AS n FROM ${from}`, params: p.values };
     },
 

@@ -1,8 +1,10 @@
 /**
  * Conformance of the cost-report reads (`dimensionCosts`, `costSeries`) on every engine: they agree
  * with `costBreakdown` exactly (nano-USD) and with each other, group `metadata.model` /
- * `metadata.provider` strings (anything else is the null group), align buckets to UTC, honour the
- * range and the drill-down filters, and never read another tenant.
+ * `metadata.provider` strings (the provider trimmed and lower-cased alike whether a whole hour comes
+ * from the rollups or a ragged edge from the raw events; anything else is the null group), align
+ * buckets to UTC, honour the range and the drill-down filters, and never read another tenant.
+ * (test/integration/store/rollups.test.ts compares them with a raw scan over random workloads.)
  */
 import { beforeAll, expect, it } from 'vitest';
 import type { CostDimension, NewUsageEvent, UsageFilter } from '@bearlumen/node-sdk/server';
@@ -128,6 +130,34 @@ describeEachStore('store: cost reports', (store) => {
       ['\ud83d\ude00x', 1],
     ]);
     expect((await store().costSeries(tenant, 'provider', 'DAY', ALL)).map((r) => String(r.value)).sort()).toEqual(['null', 'openai']);
+  });
+
+  it('provider spellings meet in one normalised group, from the rollups and the raw edges alike', async () => {
+    const tenant = await freshTenant(store());
+    const events = [
+      usageEvent({ timestampMs: T0 + 10 * 60_000, costNanoUsd: 1, metadataJson: meta('m', ' OpenAI ') }),
+      usageEvent({ timestampMs: T0 + HOUR + 10 * 60_000, costNanoUsd: 10, metadataJson: meta('m', 'OPENAI') }),
+      usageEvent({ timestampMs: T0 + HOUR + 20 * 60_000, costNanoUsd: 100, metadataJson: meta('m', '\u00a0Ünïcode\t') }),
+      usageEvent({ timestampMs: T0 + 30 * 60_000, costNanoUsd: 1000, metadataJson: meta('', '  ') }),
+    ];
+    expect((await store().insertUsageEvents(tenant, events)).ok).toBe(true);
+    // [T0, T0 + 1 h) from the hour rollups; [T0 + 1 h, T0 + 1 h 30 min) from the raw events.
+    const ragged = { startMs: T0, endMs: T0 + HOUR + 30 * 60_000 };
+    expect(byValue(await store().dimensionCosts(tenant, 'provider', ragged)).map((r) => [r.value, r.costNanoUsd, r.eventCount])).toEqual([
+      ['openai', 11, 2],
+      ['ünïcode', 100, 1],
+      [null, 1000, 1],
+    ]);
+    expect(byValue(await store().dimensionCosts(tenant, 'model', ragged)).map((r) => [r.value, r.costNanoUsd])).toEqual([
+      ['m', 111],
+      [null, 1000],
+    ]);
+    const daily = await store().costSeries(tenant, 'provider', 'DAY', ragged);
+    expect(byValue(daily)).toEqual([
+      { bucketStartMs: T0, value: 'openai', costNanoUsd: 11 },
+      { bucketStartMs: T0, value: 'ünïcode', costNanoUsd: 100 },
+      { bucketStartMs: T0, value: null, costNanoUsd: 1000 },
+    ]);
   });
 
   it('an empty tenant has no rows', async () => {

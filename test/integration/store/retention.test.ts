@@ -18,11 +18,13 @@ function workload(): NewUsageEvent[] {
 }
 
 const costOf = (events: readonly NewUsageEvent[]): number => events.reduce((s, e) => s + e.costNanoUsd, 0);
+/** Report rows in a fixed order (stores return groups unsorted). */
+const sorted = <T>(rows: T[]): T[] => rows.map((r) => JSON.stringify(r)).sort().map((r) => JSON.parse(r) as T);
 
 describeEachStore('store: event retention', (store) => {
   let tenant: string;
   let events: NewUsageEvent[];
-  let before: { summary: unknown; daily: unknown; byAgent: unknown };
+  let before: { summary: unknown; daily: unknown; byAgent: unknown; byAgentReport: unknown; hourlySeries: unknown };
   let dropped: { droppedBeforeMs: number; deletedCount: number };
 
   beforeAll(async () => {
@@ -33,6 +35,8 @@ describeEachStore('store: event retention', (store) => {
       summary: await store().summarizeUsage(tenant, ALL),
       daily: await store().aggregateUsage(tenant, ALL, 'DAY'),
       byAgent: await store().costBreakdown(tenant, 'agent_id', ALL),
+      byAgentReport: sorted(await store().dimensionCosts(tenant, 'agent_id', ALL)),
+      hourlySeries: sorted(await store().costSeries(tenant, 'agent_id', 'HOUR', ALL)),
     };
     // A cutoff inside a day drops whole days only: everything before T0.
     dropped = await store().dropEventsBefore(T0 + 5 * HOUR);
@@ -46,6 +50,9 @@ describeEachStore('store: event retention', (store) => {
     expect(await store().summarizeUsage(tenant, ALL)).toEqual(before.summary);
     expect(await store().aggregateUsage(tenant, ALL, 'DAY')).toEqual(before.daily);
     expect(await store().costBreakdown(tenant, 'agent_id', ALL)).toEqual(before.byAgent);
+    // The cost reports (dashboard, `bearlumen report`) too.
+    expect(sorted(await store().dimensionCosts(tenant, 'agent_id', ALL))).toEqual(before.byAgentReport);
+    expect(sorted(await store().costSeries(tenant, 'agent_id', 'HOUR', ALL))).toEqual(before.hourlySeries);
     const hourly = await store().aggregateUsage(tenant, { startMs: T0 - 2 * DAY, endMs: T0 }, 'HOUR');
     expect(hourly).toHaveLength(48);
   });
