@@ -1,4 +1,4 @@
-import { encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
+import { frameInto, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
 import { SegmentFeeder } from './feeder';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
 import { HEARTBEAT_MS, Ownership } from './owner';
@@ -14,6 +14,8 @@ export type { SpoolEntry } from './segment';
 export const SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Most events per write: a turn that records very many is written in slices of this many, bounding the buffer each write needs. */
 const GROUP_EVENTS = 4096;
+/** The group write's reusable framing buffer (a group larger than this is written in several writes, in the same turn). */
+const SCRATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * The durable spool (docs/pipeline.md "Surviving crashes"). `append()` queues an accepted event; one
@@ -46,6 +48,8 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
   /** The error that made the spool memory-only (what a spilled event that could not be written is refused with). */
   #failure: unknown;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Allocated on the first group write, so a client whose spool never writes holds none. */
+  #scratch: Buffer | undefined;
   #forgetOnExit: (() => void) | undefined;
   readonly #writeGroup = (): void => this.#write();
 
@@ -229,12 +233,22 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
       written.push(entry);
     }
     if (!this.#isDisk || this.#isClosed || written.length === 0) return false;
+    this.#scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
     try {
-      const data = encodeRecords(jsons);
-      const segment = writer.append(data);
-      this.#bytes += data.length;
-      segment.events += written.length;
-      if (writer === this.#writer) for (const entry of written) entry.segment = segment;
+      // Counted only once every piece is written: after a failure part-way, no event of the slice is
+      // counted in a segment (a spill read-back takes only the counted records; see feeder.ts).
+      const placed: Array<{ segment: Segment; from: number; next: number }> = [];
+      for (let from = 0; from < jsons.length; ) {
+        const { data, next } = frameInto(this.#scratch, jsons, from);
+        const segment = writer.append(data);
+        this.#bytes += data.length;
+        placed.push({ segment, from, next });
+        from = next;
+      }
+      for (const { segment, from, next } of placed) {
+        segment.events += next - from;
+        if (writer === this.#writer) for (let i = from; i < next; i++) (written[i] as SpoolEntry).segment = segment;
+      }
       return true;
     } catch (error) {
       this.#fail(error, 'writing to the spool failed');
