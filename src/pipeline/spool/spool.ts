@@ -234,23 +234,23 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     }
     if (!this.#isDisk || this.#isClosed || written.length === 0) return false;
     this.#scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    const placed: Array<{ segment: Segment; count: number }> = [];
     try {
-      // Counted only once every piece is written: after a failure part-way, no event of the slice is
-      // counted in a segment (a spill read-back takes only the counted records; see feeder.ts).
-      const placed: Array<{ segment: Segment; from: number; next: number }> = [];
       for (let from = 0; from < jsons.length; ) {
         const { data, next } = frameInto(this.#scratch, jsons, from);
         const segment = writer.append(data);
         this.#bytes += data.length;
-        placed.push({ segment, from, next });
-        from = next;
-      }
-      for (const { segment, from, next } of placed) {
+        // Counted at once: a segment the writer rolls away next must not look empty (it would be deleted).
         segment.events += next - from;
+        placed.push({ segment, count: next - from });
         if (writer === this.#writer) for (let i = from; i < next; i++) (written[i] as SpoolEntry).segment = segment;
+        from = next;
       }
       return true;
     } catch (error) {
+      // A spill write that failed part-way refuses the whole slice, so the pieces already on disk must
+      // not be read back: uncounted, they are past the records feeder.ts takes.
+      if (writer !== this.#writer) for (const { segment, count } of placed) segment.events -= count;
       this.#fail(error, 'writing to the spool failed');
       return false;
     }
