@@ -112,6 +112,35 @@ describe('spool: what one client leaves, the next delivers', () => {
     expect(segments(dir)).toEqual([]);
   });
 
+  it('a live client that records more than one write holds in one turn deletes its segments once all is delivered', async () => {
+    const dir = tempDir();
+    const { apiKey, stored } = await tenant();
+    const live = client(server.url, apiKey, { spoolDir: dir, maxBufferedEvents: 10_000 });
+    const note = 'ü'.repeat(1500);
+    const pending = Array.from({ length: 3000 }, (_, n) => live.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: n + 1, metadata: { n: `e${n}`, note } }));
+    expect((await Promise.all(pending)).every((r) => r.recorded)).toBe(true);
+    expect(await live.shutdown()).toMatchObject({ delivered: 3000, failed: 0 });
+    expect((await stored()).rows).toBe(3000);
+    expect(segments(dir)).toEqual([]);
+  });
+
+  it('a turn that records more than one write holds (several writes in one group) is left and replayed whole', async () => {
+    const dir = tempDir();
+    const { apiKey, stored } = await tenant();
+    const stranded = client(dead, apiKey, { spoolDir: dir, maxBufferedEvents: 10_000 });
+    const note = 'ü'.repeat(1500); // ~4.5 KB of framing bound per event: 3,000 events need several scratch-sized writes
+    for (let n = 0; n < 3000; n++) void stranded.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: n + 1, metadata: { n: `e${n}`, note } }).catch(() => undefined);
+    const left = await stranded.shutdown({ timeoutMs: 0 });
+    expect(left.unsent).toHaveLength(3000);
+    const { report, spool } = await replayWith(dir, apiKey);
+    expect(report).toMatchObject({ delivered: 3000, duplicates: 0, replayed: 3000 });
+    expect(spool).toMatchObject({ corruptRecords: 0, diskErrors: 0 });
+    const summary = await stored();
+    expect(summary.rows).toBe(3000);
+    expect(summary.byMarker.size).toBe(3000);
+    expect(segments(dir)).toEqual([]);
+  });
+
   it('a replayed event that had already reached the server is a duplicate, never a second charge', async () => {
     const dir = tempDir();
     const copies = tempDir();

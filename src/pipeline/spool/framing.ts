@@ -57,16 +57,32 @@ export function segmentHeader(version = SEGMENT_VERSION): Buffer {
 export function encodeRecords(jsons: readonly string[]): Buffer {
   let bound = 0;
   for (const json of jsons) bound += RECORD_HEADER_BYTES + json.length * 3;
-  const buffer = Buffer.allocUnsafe(bound);
+  const framed = frameInto(Buffer.allocUnsafe(bound), jsons, 0);
+  return framed.data;
+}
+
+/**
+ * Frames `jsons[from…]` into `scratch`, as many as surely fit (at least one: a record larger than the
+ * scratch gets a buffer of its own). Returns the framed bytes (a view of `scratch`, valid until its
+ * next use) and the index of the first record not framed. Reusing one scratch buffer spares a fresh
+ * multi-megabyte allocation per group write, whose page faults cost as much as the encoding
+ * (docs/benchmarks.md, "Spool group write").
+ */
+export function frameInto(scratch: Buffer, jsons: readonly string[], from: number): { data: Buffer; next: number } {
+  const first = jsons[from] as string;
+  const buffer = RECORD_HEADER_BYTES + first.length * 3 > scratch.length ? Buffer.allocUnsafe(RECORD_HEADER_BYTES + first.length * 3) : scratch;
   let offset = 0;
-  for (const json of jsons) {
+  let i = from;
+  for (; i < jsons.length; i++) {
+    const json = jsons[i] as string;
     const start = offset + RECORD_HEADER_BYTES;
+    if (start + json.length * 3 > buffer.length) break; // never for the first: the buffer was sized for it
     const length = buffer.write(json, start, 'utf8');
     buffer.writeUInt32LE(length, offset);
     buffer.writeUInt32LE(stringCrc32 === undefined ? tableCrc32(buffer.subarray(start, start + length)) : stringCrc32(json), offset + 4);
     offset = start + length;
   }
-  return buffer.subarray(0, offset);
+  return { data: buffer.subarray(0, offset), next: i };
 }
 
 /** What a segment holds: its format version, the payloads that passed their checksum, and how many records did not. */

@@ -1,4 +1,4 @@
-import { encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
+import { frameInto, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
 import { SegmentFeeder } from './feeder';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
 import { HEARTBEAT_MS, Ownership } from './owner';
@@ -14,6 +14,8 @@ export type { SpoolEntry } from './segment';
 export const SEGMENT_BYTES = 8 * 1024 * 1024;
 /** Most events per write: a turn that records very many is written in slices of this many, bounding the buffer each write needs. */
 const GROUP_EVENTS = 4096;
+/** The group write's reusable framing buffer (a group larger than this is written in several writes, in the same turn). */
+const SCRATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * The durable spool (docs/pipeline.md "Surviving crashes"). `append()` queues an accepted event; one
@@ -46,6 +48,8 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
   /** The error that made the spool memory-only (what a spilled event that could not be written is refused with). */
   #failure: unknown;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Allocated on the first group write, so a client whose spool never writes holds none. */
+  #scratch: Buffer | undefined;
   #forgetOnExit: (() => void) | undefined;
   readonly #writeGroup = (): void => this.#write();
 
@@ -229,14 +233,24 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
       written.push(entry);
     }
     if (!this.#isDisk || this.#isClosed || written.length === 0) return false;
+    this.#scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    const placed: Array<{ segment: Segment; count: number }> = [];
     try {
-      const data = encodeRecords(jsons);
-      const segment = writer.append(data);
-      this.#bytes += data.length;
-      segment.events += written.length;
-      if (writer === this.#writer) for (const entry of written) entry.segment = segment;
+      for (let from = 0; from < jsons.length; ) {
+        const { data, next } = frameInto(this.#scratch, jsons, from);
+        const segment = writer.append(data);
+        this.#bytes += data.length;
+        // Counted at once: a segment the writer rolls away next must not look empty (it would be deleted).
+        segment.events += next - from;
+        placed.push({ segment, count: next - from });
+        if (writer === this.#writer) for (let i = from; i < next; i++) (written[i] as SpoolEntry).segment = segment;
+        from = next;
+      }
       return true;
     } catch (error) {
+      // A spill write that failed part-way refuses the whole slice, so the pieces already on disk must
+      // not be read back: uncounted, they are past the records feeder.ts takes.
+      if (writer !== this.#writer) for (const { segment, count } of placed) segment.events -= count;
       this.#fail(error, 'writing to the spool failed');
       return false;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, decodeSegment, encodeRecords, HEADER_BYTES, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_VERSION, tableCrc32 } from '../../../../src/pipeline/spool/framing';
+import { crc32, decodeSegment, encodeRecords, frameInto, HEADER_BYTES, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_VERSION, tableCrc32 } from '../../../../src/pipeline/spool/framing';
 
 const events = Array.from({ length: 5 }, (_, i) => JSON.stringify({ eventType: 'token_usage', metricName: 'm', quantity: i, metadata: { note: 'ünïcode ✓' } }));
 
@@ -31,6 +31,24 @@ describe('spool framing', () => {
 
   it('reads back every record, UTF-8 included', () => {
     expect(payloads(segmentOf(events))).toEqual(events);
+  });
+
+  it('frames a group through a small scratch buffer in several pieces that read back in order, a record larger than the scratch alone', () => {
+    const big = JSON.stringify({ note: 'x'.repeat(600) });
+    const jsons = [...events, big, ...events];
+    const scratch = Buffer.alloc(256);
+    const pieces: Buffer[] = [];
+    const firsts: number[] = [];
+    for (let from = 0; from < jsons.length; ) {
+      const { data, next } = frameInto(scratch, jsons, from);
+      expect(next).toBeGreaterThan(from);
+      firsts.push(from);
+      pieces.push(Buffer.from(data)); // the next call reuses the scratch
+      from = next;
+    }
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(firsts).toContain(jsons.indexOf(big));
+    expect(payloads(Buffer.concat([segmentHeader(), ...pieces]))).toEqual(jsons);
   });
 
   it('a torn last record is skipped and counted; the rest is delivered', () => {
