@@ -218,8 +218,11 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
 
   /** Settles what is buffered and, with a spool, what was spilled to disk before the call (read back as memory frees up). */
   async #settleAll(): Promise<void> {
+    // Read before waiting: spilled events are read back while the buffer drains, so by the end of the
+    // first wait none may be left on disk, but those read back are then still to be settled.
+    const hasSpilled = this.#spool !== undefined && this.#spool.spilledWaiting > 0;
     await this.#settleBuffered();
-    if (this.#spool === undefined || this.#spool.spilledWaiting === 0) return;
+    if (!hasSpilled || this.#spool === undefined) return;
     await this.#spool.whenSpillFed();
     await this.#settleBuffered();
   }

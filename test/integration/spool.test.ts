@@ -182,6 +182,24 @@ describe('spool: spilling to disk when the memory bound is full', () => {
     for (let n = 0; n < 30; n++) expect(summary.byMarker.get(`s${n}`), `s${n}`).toHaveLength(1);
     expect(segments(dir)).toEqual([]);
   });
+
+  it('with the server up, shutdown() reads every spilled event back and delivers it before it closes: nothing failed, nothing left', async () => {
+    const dir = tempDir();
+    const { apiKey, stored } = await tenant();
+    const live = client(server.url, apiKey, { spoolDir: dir, maxBufferedEvents: 1800, maxBatchSize: 20, concurrency: 1 });
+    // One synchronous burst: 1,800 held in memory, 200 spilled to disk. The spilled ones are read back
+    // while the held ones drain, so none is left on disk long before the last of them is delivered.
+    for (let n = 0; n < 2000; n++) void live.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 1, metadata: { n: `b${n}` } });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(live.stats().spool).toMatchObject({ spilled: 200, spilledWaiting: 200 });
+    const report = await live.shutdown({ timeoutMs: 20_000 });
+    expect(report).toMatchObject({ delivered: 2000, failed: 0, dropped: 0, spooled: 0 });
+    expect(report.unsent).toHaveLength(0);
+    const summary = await stored();
+    expect(summary.rows).toBe(2000);
+    expect(summary.byMarker.size).toBe(2000);
+    expect(segments(dir)).toEqual([]);
+  });
 });
 
 describe('spool: damaged segments', () => {
