@@ -34,7 +34,7 @@ export default tseslint.config(
     // The protocol zone imports nothing outside itself.
     files: ['src/protocol/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '*', '!./*'], message: 'protocol/ imports nothing outside itself.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./[^/]+$)', message: 'protocol/ imports nothing outside itself.' }] }],
     },
   },
   {
