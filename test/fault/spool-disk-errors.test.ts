@@ -165,6 +165,23 @@ describe('spool: injected disk errors', () => {
       expect((await stored()).rows).toBe(20);
     });
 
+    it('a spill group written in several pieces whose second piece fails is refused whole: its first piece on disk is never read back', async () => {
+      // ~5 KB of framing bound per event: 2,000 spilled events need several 4 MiB pieces in one turn.
+      // Writes: held header, held group, spill header, first spill piece; the second piece fails.
+      const fs = faultyFs({ call: 'write', code: 'EIO', after: 4 });
+      const { pipeline, stored } = await setup(fs, false, undefined, 20, undefined, 20);
+      const note = 'ü'.repeat(1500);
+      const results = Array.from({ length: 2020 }, (_, n) => pipeline.record({ ...event(n), metadata: { n: `f${n}`, note } }));
+      const outcomes = await Promise.allSettled(results);
+      expect(fs.faults).toBe(1);
+      expect(outcomes.slice(20).every((outcome) => outcome.status === 'rejected' && outcome.reason instanceof BearLumenBufferFullError)).toBe(true);
+      await pipeline.flush();
+      const report = await pipeline.shutdown();
+      expect(report).toMatchObject({ delivered: 20, duplicates: 0, failed: 0, dropped: 2000, droppedByReason: { buffer_full: 2000 }, spooled: 0 });
+      // Refused events must not be delivered behind the caller's back.
+      expect((await stored()).rows).toBe(20);
+    });
+
     it('spill segments written before the failure are still read back and delivered; the cut-short group is not', async () => {
       // Writes: held header, held group, spill header, first spill group; the second spill group is cut in half and fails.
       const fs = faultyFs({ call: 'write', code: 'EIO', after: 4, partial: true });
