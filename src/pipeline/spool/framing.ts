@@ -53,14 +53,6 @@ export function segmentHeader(version = SEGMENT_VERSION): Buffer {
   return header;
 }
 
-/** Frames already-encoded events into one buffer: one `write` for the whole group. */
-export function encodeRecords(jsons: readonly string[]): Buffer {
-  let bound = 0;
-  for (const json of jsons) bound += RECORD_HEADER_BYTES + json.length * 3;
-  const framed = frameInto(Buffer.allocUnsafe(bound), jsons, 0);
-  return framed.data;
-}
-
 /**
  * Frames `jsons[from…]` into `scratch`, as many as surely fit (at least one: a record larger than the
  * scratch gets a buffer of its own). Returns the framed bytes (a view of `scratch`, valid until its

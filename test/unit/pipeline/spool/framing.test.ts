@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, decodeSegment, encodeRecords, frameInto, HEADER_BYTES, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_VERSION, tableCrc32 } from '../../../../src/pipeline/spool/framing';
+import { crc32, decodeSegment, frameInto, HEADER_BYTES, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_VERSION, tableCrc32 } from '../../../../src/pipeline/spool/framing';
 
 const events = Array.from({ length: 5 }, (_, i) => JSON.stringify({ eventType: 'token_usage', metricName: 'm', quantity: i, metadata: { note: 'ünïcode ✓' } }));
 
+/** The records of `jsons`, framed in one piece (as the spool's group write frames them). */
+function records(jsons: string[]): Buffer {
+  const { data, next } = frameInto(Buffer.alloc(1 << 20), jsons, 0);
+  expect(next).toBe(jsons.length);
+  return data;
+}
+
 function segmentOf(jsons: string[]): Buffer {
-  return Buffer.concat([segmentHeader(), encodeRecords(jsons)]);
+  return Buffer.concat([segmentHeader(), records(jsons)]);
 }
 
 function payloads(data: Buffer): string[] {
@@ -79,7 +86,7 @@ describe('spool framing', () => {
   });
 
   it('tells a newer format and a foreign file apart from a readable segment', () => {
-    expect(decodeSegment(Buffer.concat([segmentHeader(SEGMENT_VERSION + 1), encodeRecords(events)]))).toEqual({ kind: 'newer', version: SEGMENT_VERSION + 1 });
+    expect(decodeSegment(Buffer.concat([segmentHeader(SEGMENT_VERSION + 1), records(events)]))).toEqual({ kind: 'newer', version: SEGMENT_VERSION + 1 });
     expect(decodeSegment(Buffer.from('hello world, not a segment'))).toEqual({ kind: 'unreadable' });
     expect(decodeSegment(Buffer.from('BLSQ'))).toEqual({ kind: 'unreadable' });
     // A crash between creating a segment and completing its header.
