@@ -56,6 +56,7 @@ emit({
   spool,
   event,
   spoolBytesAtEnd: spoolStats?.bytes ?? null,
+  spilled: spoolStats?.spilled ?? null,
   settings: batching,
   syncNsPerCall: yieldEvery > 0 ? null : (t1 - t0) / n,
   withDeferredNsPerCall: yieldEvery > 0 ? null : (t2 - t0) / n,

@@ -1,5 +1,6 @@
 import type { UsageEventInput } from '../protocol/types';
 import type { PendingEvent } from './pending-event';
+import type { EncodedRun } from './spool/runs';
 
 /**
  * Estimated JSON bytes per encoded piece. Node 22 and 24 build any string over ~128 KiB in V8's
@@ -14,31 +15,48 @@ const CLOSE = Buffer.from(']}');
 const COMMA = Buffer.from(',');
 
 /**
- * `{"events":[…]}` as UTF-8 bytes, encoded in pieces of a few dozen KB: each piece is one
- * JSON.stringify of a run of events (V8 serialises same-shaped objects much faster in one call than
- * one by one), or, for events the spool already encoded, their stored text (no second JSON.stringify
- * of the same event). Built per attempt: a batch waiting for a retry holds no second copy of its
- * events (maxBufferedBytes bounds the heap).
+ * `{"events":[…]}` as UTF-8 bytes, encoded in pieces of a few dozen KB: a run the spool already encoded
+ * (spool/runs.ts) when the batch holds the whole of it, its stored text (no second JSON.stringify of the
+ * same events); otherwise one JSON.stringify of a run of events (V8 serialises same-shaped objects much
+ * faster in one call than one by one). Built per attempt: a batch waiting for a retry holds no second
+ * copy of its events (maxBufferedBytes bounds the heap).
  */
 export function encodeBatchBody(entries: readonly PendingEvent[]): Buffer {
   const chunks: Buffer[] = [OPEN];
   let start = 0;
   while (start < entries.length) {
+    if (start > 0) chunks.push(COMMA);
+    const run = wholeRunAt(entries, start);
+    if (run !== undefined) {
+      const json = Buffer.from(run.json);
+      chunks.push(json.subarray(1, json.length - 1));
+      start += run.count;
+      continue;
+    }
     let end = start;
     let bytes = 0;
-    let encoded = false;
-    while (end < entries.length && (end === start || bytes < PIECE_BYTES)) {
-      const entry = entries[end] as PendingEvent;
-      bytes += entry.bytes;
-      if (entry.json !== undefined) encoded = true;
+    while (end < entries.length && (end === start || (bytes < PIECE_BYTES && !startsRun(entries[end] as PendingEvent)))) {
+      bytes += (entries[end] as PendingEvent).bytes;
       end++;
     }
-    if (start > 0) chunks.push(COMMA);
-    chunks.push(Buffer.from(encoded ? encodedPiece(entries, start, end) : stringifiedPiece(entries, start, end)));
+    chunks.push(Buffer.from(stringifiedPiece(entries, start, end)));
     start = end;
   }
   chunks.push(CLOSE);
   return Buffer.concat(chunks);
+}
+
+/** The run starting at entries[start] when entries holds all of it, in order (a batch is cut from events in the order they were recorded). */
+function wholeRunAt(entries: readonly PendingEvent[], start: number): EncodedRun | undefined {
+  const first = entries[start] as PendingEvent;
+  const run = first.run;
+  if (run === undefined || run.first !== first || start + run.count > entries.length || entries[start + run.count - 1] !== run.last) return undefined;
+  for (let i = start + 1; i < start + run.count - 1; i++) if ((entries[i] as PendingEvent).run !== run) return undefined;
+  return run;
+}
+
+function startsRun(entry: PendingEvent): boolean {
+  return entry.run !== undefined && entry.run.first === entry;
 }
 
 /** The events of entries[start, end) as one JSON.stringify, without the array's brackets. */
@@ -47,14 +65,4 @@ function stringifiedPiece(entries: readonly PendingEvent[], start: number, end: 
   for (let i = start; i < end; i++) events[i - start] = (entries[i] as PendingEvent).event;
   const json = JSON.stringify(events);
   return json.slice(1, -1);
-}
-
-/** The spool's stored text of entries[start, end), joined (an event without it is serialised here). */
-function encodedPiece(entries: readonly PendingEvent[], start: number, end: number): string {
-  const parts = new Array<string>(end - start);
-  for (let i = start; i < end; i++) {
-    const entry = entries[i] as PendingEvent;
-    parts[i - start] = entry.json ?? JSON.stringify(entry.event);
-  }
-  return parts.join(',');
 }

@@ -236,19 +236,20 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #hasRoom(bytes: number): boolean {
     const { unacked, unackedBytes } = this.#ledger;
     if (this.#spool !== undefined && !this.#spool.hasRoom(bytes)) return false;
-    // With the spool on, a held event also keeps its encoded JSON (reused for the batch body): counted twice.
+    // With the spool on, a held event also keeps its encoded JSON (its run, reused for the batch body): counted twice.
     const held = this.#spool === undefined ? unackedBytes + bytes : 2 * (unackedBytes + bytes);
     return unacked < this.#options.maxBufferedEvents && held <= this.#options.maxBufferedBytes;
   }
 
   #admit(entry: PendingEvent): void {
     this.#ledger.admit(entry);
-    this.#spool?.admitted(entry);
     if (!this.#options.enabled) {
+      this.#spool?.admitted(entry, true);
       this.#enqueue([entry]);
       return;
     }
     if (this.#buffer.length > 0 && this.#bufferBytes + entry.bytes > this.#options.maxBatchBytes) this.#cut();
+    this.#spool?.admitted(entry, this.#buffer.length === 0);
     this.#buffer.push(entry);
     this.#bufferBytes += entry.bytes;
     if (this.#buffer.length >= this.#options.maxBatchSize) this.#cut();

@@ -1,4 +1,5 @@
 import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
+import type { EncodedRun } from './spool/runs';
 import type { Segment, SpoolEntry } from './spool/segment';
 
 /** Attached to a promise we reject, so a caller that never awaits it causes no unhandled rejection. */
@@ -30,8 +31,8 @@ export class PendingEvent implements SpoolEntry {
   /** Estimated JSON bytes, for the batch and buffer byte bounds. */
   readonly bytes: number;
   readonly promise: Promise<UsageRecordResponse>;
-  /** The event's JSON, when the spool encoded it (reused for the batch body). */
-  json: string | undefined = undefined;
+  /** The run the spool encoded the event in, if it did (reused for the batch body). */
+  run: EncodedRun | undefined = undefined;
   /** The spool segment holding the event, once written (or replayed from). */
   segment: Segment | undefined = undefined;
   /** Set until the event settles; only the resolve function is kept (the reject function would cost ~56 bytes per event). */

@@ -60,9 +60,9 @@ export class SpoolLink {
     return entry.promise;
   }
 
-  /** An event was admitted: written in this turn's group unless it came from the spool. */
-  admitted(entry: PendingEvent): void {
-    if (entry.segment === undefined) this.#spool.append(entry);
+  /** An event was admitted (`startsBatch`: as the first of a new batch): written in this turn's group unless it came from the spool. */
+  admitted(entry: PendingEvent, startsBatch: boolean): void {
+    if (entry.segment === undefined) this.#spool.append(entry, startsBatch);
   }
 
   /** An event settled (any outcome): frees its place in its segment. */

@@ -75,9 +75,13 @@ async function tenant(): Promise<{ apiKey: string; stored: () => Promise<ReturnT
 }
 
 /** Records `count` events with a client that cannot reach any server, then shuts it down at once: the events stay in the spool. */
-async function leaveEvents(dir: string, apiKey: string, count: number): Promise<UsageEventInput[]> {
+async function leaveEvents(dir: string, apiKey: string, count: number, perTurn = count): Promise<UsageEventInput[]> {
   const stranded = client(dead, apiKey, { spoolDir: dir });
-  for (let n = 0; n < count; n++) void stranded.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: n + 1, metadata: { n: `e${n}` } }).catch(() => undefined);
+  for (let n = 0; n < count; n++) {
+    // Each turn's events are written as one run (one record), so `perTurn` sets the records' size.
+    if (n > 0 && n % perTurn === 0) await new Promise((resolve) => setImmediate(resolve));
+    void stranded.usage.record({ eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: n + 1, metadata: { n: `e${n}` } }).catch(() => undefined);
+  }
   const report = await stranded.shutdown({ timeoutMs: 0 });
   expect(report.unsent).toHaveLength(count);
   return report.unsent;
@@ -206,35 +210,38 @@ describe('spool: damaged segments', () => {
   it('a torn last record is skipped and counted; the rest is delivered', async () => {
     const dir = tempDir();
     const { apiKey, stored } = await tenant();
-    await leaveEvents(dir, apiKey, 30);
+    await leaveEvents(dir, apiKey, 30, 3); // ten records of three events
     const [file] = segments(dir);
     const path = join(dir, file as string);
     truncateSync(path, readFileSync(path).length - 3);
     const { logger, lines } = capturedLogger();
     const { report, spool } = await replayWith(dir, apiKey, logger);
-    expect(spool).toMatchObject({ corruptRecords: 1, replayed: 29 });
-    expect(report).toMatchObject({ delivered: 29, replayed: 29 });
+    expect(spool).toMatchObject({ corruptRecords: 1, replayed: 27 });
+    expect(report).toMatchObject({ delivered: 27, replayed: 27 });
     const summary = await stored();
-    expect([...summary.byMarker.keys()].sort()).toEqual(Array.from({ length: 29 }, (_, n) => `e${n}`).sort());
+    expect([...summary.byMarker.keys()].sort()).toEqual(Array.from({ length: 27 }, (_, n) => `e${n}`).sort());
     expect(lines.filter((line) => line.msg.includes('corrupt'))).toHaveLength(1);
     expect(segments(dir)).toEqual([]);
   });
 
-  it('a garbled record in the middle costs only itself', async () => {
+  it('a garbled record in the middle costs only itself: its own run of events', async () => {
     const dir = tempDir();
     const { apiKey, stored } = await tenant();
-    await leaveEvents(dir, apiKey, 30);
+    await leaveEvents(dir, apiKey, 30, 3);
     const path = join(dir, segments(dir)[0] as string);
     const data = readFileSync(path);
     let offset = HEADER_BYTES;
-    for (let i = 0; i < 10; i++) offset += RECORD_HEADER_BYTES + data.readUInt32LE(offset);
+    for (let i = 0; i < 4; i++) offset += RECORD_HEADER_BYTES + data.readUInt32LE(offset);
     data.writeUInt8(data.readUInt8(offset + RECORD_HEADER_BYTES + 4) ^ 0x20, offset + RECORD_HEADER_BYTES + 4);
     writeFileSync(path, data);
     const { report, spool } = await replayWith(dir, apiKey);
-    expect(spool).toMatchObject({ corruptRecords: 1, replayed: 29 });
-    expect(report.delivered).toBe(29);
-    expect((await stored()).byMarker.has('e10')).toBe(false);
-    expect((await stored()).rows).toBe(29);
+    expect(spool).toMatchObject({ corruptRecords: 1, replayed: 27 });
+    expect(report.delivered).toBe(27);
+    const summary = await stored();
+    expect(summary.rows).toBe(27);
+    // The fifth record held the fifth turn's events.
+    for (const n of [12, 13, 14]) expect(summary.byMarker.has(`e${n}`)).toBe(false);
+    for (const n of [11, 15]) expect(summary.byMarker.has(`e${n}`)).toBe(true);
   });
 
   it('a segment from a newer SDK version is left alone, logged and counted', async () => {

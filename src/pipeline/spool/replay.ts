@@ -11,8 +11,8 @@ export type ReplayableSegment =
 /**
  * Reads a claimed segment back into wire events, exactly as they were first recorded (idempotency key
  * and timestamp included), so a replayed event that had reached the server is answered as a duplicate.
- * A record whose checksum holds but whose payload is not an event with a key and a timestamp counts as
- * corrupt too. @throws the file system's error.
+ * A record whose checksum holds but whose payload is not an event (or a run of events) with a key and a
+ * timestamp counts as corrupt too, as does each element of a run that is not one. @throws the file system's error.
  */
 export function readSegment(fs: SpoolFs, path: string): ReplayableSegment {
   const data = fs.readFile(path);
@@ -23,22 +23,27 @@ export function readSegment(fs: SpoolFs, path: string): ReplayableSegment {
   let corruptRecords = decoded.corruptRecords;
   const events: UsageEventInput[] = [];
   for (const payload of decoded.payloads) {
-    const event = parseEvent(payload);
-    if (event === undefined) corruptRecords += 1;
-    else events.push(event);
+    const value = parsePayload(payload);
+    // A run (format 2) holds several events, a format-1 record one; a payload or an element that is not an event counts once.
+    const items = Array.isArray(value) ? (value as unknown[]) : [value];
+    for (const item of items) {
+      if (isEvent(item)) events.push(item);
+      else corruptRecords += 1;
+    }
   }
   return { kind: 'events', events, corruptRecords, bytes: data.length };
 }
 
-function parseEvent(payload: Buffer): UsageEventInput | undefined {
+function parsePayload(payload: Buffer): unknown {
   try {
-    const value: unknown = JSON.parse(payload.toString('utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-    const event = value as Partial<UsageEventInput>;
-    if (typeof event.idempotencyKey !== 'string' || typeof event.timestamp !== 'string') return undefined;
-    if (typeof event.eventType !== 'string' || typeof event.metricName !== 'string' || typeof event.quantity !== 'number') return undefined;
-    return event as UsageEventInput;
+    return JSON.parse(payload.toString('utf8'));
   } catch {
     return undefined;
   }
+}
+
+function isEvent(value: unknown): value is UsageEventInput {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const event = value as Partial<UsageEventInput>;
+  return typeof event.idempotencyKey === 'string' && typeof event.timestamp === 'string' && typeof event.eventType === 'string' && typeof event.metricName === 'string' && typeof event.quantity === 'number';
 }

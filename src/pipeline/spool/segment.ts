@@ -1,3 +1,5 @@
+import type { EncodedRun } from './runs';
+
 /**
  * One segment file this client owns, written by it or claimed from a dead owner. It is deleted as a
  * whole once every event in it is settled (never truncated), unless `keep` says its unsettled events
@@ -36,8 +38,8 @@ export interface SpoolEntry {
   /** Estimated bytes (for the disk bound before the event is encoded). */
   readonly bytes: number;
   readonly isSettled: boolean;
-  /** The event's JSON, encoded once by the spool's group write and reused for the batch body. */
-  json: string | undefined;
+  /** The run the spool's group write encoded the event in (runs.ts), reused for the batch body. */
+  run: EncodedRun | undefined;
   /** The segment holding it, once written. */
   segment: Segment | undefined;
 }

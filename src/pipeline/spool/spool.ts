@@ -1,4 +1,5 @@
 import { frameInto, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
+import { EncodedRun, encodeRuns, type EncodedGroup } from './runs';
 import { SegmentFeeder } from './feeder';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
 import { HEARTBEAT_MS, Ownership } from './owner';
@@ -12,8 +13,9 @@ export type { SpoolEntry } from './segment';
 
 /** Size at which a segment is closed and a new one started: small enough to delete soon, large enough to be few. */
 export const SEGMENT_BYTES = 8 * 1024 * 1024;
-/** Most events per write: a turn that records very many is written in slices of this many, bounding the buffer each write needs. */
-const GROUP_EVENTS = 4096;
+/** Spilled events per slice of a group write (a failed write refuses one slice). */
+const SPILL_SLICE = 4096;
+const NO_STARTS: readonly number[] = [];
 /** The group write's reusable framing buffer (a group larger than this is written in several writes, in the same turn). */
 const SCRATCH_BYTES = 4 * 1024 * 1024;
 
@@ -36,6 +38,8 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
   readonly #feeder: SegmentFeeder;
   readonly #segments = new Set<Segment>();
   #pending: SpoolEntry[] = [];
+  /** Indexes into #pending of events that began a batch. */
+  #starts: number[] = [];
   #spilling: E[] = [];
   #pendingBytes = 0;
   #isScheduled = false;
@@ -87,8 +91,14 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     this.#forgetOnExit = closeOnExit(this);
   }
 
-  /** Queues an accepted event for this turn's group write. */
-  append(entry: SpoolEntry): void {
+  /**
+   * Queues an accepted event for this turn's group write; `startsBatch`: the pipeline began a new batch
+   * with it (a run never crosses one, so batch bodies reuse whole runs). Nothing once memory-only: the
+   * batch body then encodes the event itself.
+   */
+  append(entry: SpoolEntry, startsBatch: boolean): void {
+    if (!this.#isDisk || this.#isClosed) return;
+    if (startsBatch) this.#starts.push(this.#pending.length);
     this.#pending.push(entry);
     this.#queued(entry.bytes);
   }
@@ -203,36 +213,34 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     }
   }
 
-  /** The group write: every event queued in this turn, encoded once, in one write per file (per GROUP_EVENTS for a very large turn). */
+  /** The group write: every event queued in this turn, encoded once in runs (runs.ts), in one write per file (per scratch buffer for a very large turn). */
   #write(): void {
     this.#isScheduled = false;
     const group = this.#pending;
+    const starts = this.#starts;
     const spilled = this.#spilling;
     if (group.length === 0 && spilled.length === 0) return;
     this.#pending = [];
+    this.#starts = [];
     this.#spilling = [];
     this.#pendingBytes = 0;
-    for (let start = 0; start < group.length; start += GROUP_EVENTS) this.#writeSlice(group.slice(start, start + GROUP_EVENTS), this.#writer);
-    for (let start = 0; start < spilled.length; start += GROUP_EVENTS) {
-      const slice = spilled.slice(start, start + GROUP_EVENTS);
-      const isWritten = this.#isDisk && !this.#isClosed && this.#writeSlice(slice, this.#spillWriter);
+    if (group.length > 0) this.#writeRuns(encodeRuns(group, starts), this.#writer);
+    // Spilled events in slices: a failed write refuses one slice, and onSpilled settles each slice as it is written.
+    for (let start = 0; start < spilled.length; start += SPILL_SLICE) {
+      const slice = spilled.slice(start, start + SPILL_SLICE);
+      const isWritten = this.#isDisk && !this.#isClosed && this.#writeRuns(encodeRuns(slice, NO_STARTS), this.#spillWriter);
       if (isWritten) this.#feeder.spilled(slice.length);
       this.#options.onSpilled(slice, isWritten ? undefined : (this.#failure ?? new Error('the spool is closed')));
     }
   }
 
-  /** Writes one slice; true when it is on disk. A spilled entry keeps no segment: nothing of it stays in memory. */
-  #writeSlice(group: SpoolEntry[], writer: SegmentWriter): boolean {
-    const jsons: string[] = [];
-    const written: SpoolEntry[] = [];
-    for (const entry of group) {
-      if (entry.isSettled) continue;
-      const json = JSON.stringify(entry.event);
-      if (writer === this.#writer) entry.json = json;
-      jsons.push(json);
-      written.push(entry);
-    }
-    if (!this.#isDisk || this.#isClosed || written.length === 0) return false;
+  /**
+   * Writes encoded runs, one record each; true when all are on disk. Held events keep their run (the
+   * batch body reuses it) and segment; a spilled entry keeps neither: nothing of it stays in memory.
+   */
+  #writeRuns({ entries, jsons, ends }: EncodedGroup<SpoolEntry>, writer: SegmentWriter): boolean {
+    if (!this.#isDisk || this.#isClosed || jsons.length === 0) return false;
+    const isHeld = writer === this.#writer;
     this.#scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
     const placed: Array<{ segment: Segment; count: number }> = [];
     try {
@@ -240,19 +248,31 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
         const { data, next } = frameInto(this.#scratch, jsons, from);
         const segment = writer.append(data);
         this.#bytes += data.length;
+        const first = from === 0 ? 0 : (ends[from - 1] as number);
+        const end = ends[next - 1] as number;
         // Counted at once: a segment the writer rolls away next must not look empty (it would be deleted).
-        segment.events += next - from;
-        placed.push({ segment, count: next - from });
-        if (writer === this.#writer) for (let i = from; i < next; i++) (written[i] as SpoolEntry).segment = segment;
+        segment.events += end - first;
+        placed.push({ segment, count: end - first });
+        if (isHeld) for (let run = from; run < next; run++) this.#keepRun(entries, run === 0 ? 0 : (ends[run - 1] as number), ends[run] as number, jsons[run] as string, segment);
         from = next;
       }
       return true;
     } catch (error) {
       // A spill write that failed part-way refuses the whole slice, so the pieces already on disk must
       // not be read back: uncounted, they are past the records feeder.ts takes.
-      if (writer !== this.#writer) for (const { segment, count } of placed) segment.events -= count;
+      if (!isHeld) for (const { segment, count } of placed) segment.events -= count;
       this.#fail(error, 'writing to the spool failed');
       return false;
+    }
+  }
+
+  /** Hands a written run's text and segment to its held entries (entries[start, end)). */
+  #keepRun(entries: readonly SpoolEntry[], start: number, end: number, json: string, segment: Segment): void {
+    const run = new EncodedRun(json, entries[start] as SpoolEntry, entries[end - 1] as SpoolEntry, end - start);
+    for (let i = start; i < end; i++) {
+      const entry = entries[i] as SpoolEntry;
+      entry.run = run;
+      entry.segment = segment;
     }
   }
 

@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32, decodeSegment, frameInto, HEADER_BYTES, RECORD_HEADER_BYTES, segmentHeader, SEGMENT_VERSION, tableCrc32 } from '../../../../src/pipeline/spool/framing';
+import { nodeSpoolFs } from '../../../../src/pipeline/spool/fs';
+import { readSegment } from '../../../../src/pipeline/spool/replay';
 
 const events = Array.from({ length: 5 }, (_, i) => JSON.stringify({ eventType: 'token_usage', metricName: 'm', quantity: i, metadata: { note: 'ünïcode ✓' } }));
 
@@ -92,5 +97,21 @@ describe('spool framing', () => {
     // A crash between creating a segment and completing its header.
     expect(decodeSegment(Buffer.alloc(0))).toEqual({ kind: 'empty' });
     expect(decodeSegment(segmentHeader().subarray(0, 5))).toEqual({ kind: 'empty' });
+  });
+
+  it('replays format 1 (one event per record, as the previous version wrote) and format 2 (runs); a run element that is not an event counts as corrupt', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bearlumen-framing-'));
+    try {
+      const wire = Array.from({ length: 4 }, (_, n) => ({ eventType: 'token_usage', metricName: 'm', quantity: n, idempotencyKey: `k${n}`, timestamp: '2026-01-01T00:00:00.000Z' }));
+      const v1 = join(dir, 'v1.seg');
+      writeFileSync(v1, Buffer.concat([segmentHeader(1), records(wire.map((event) => JSON.stringify(event)))]));
+      expect(readSegment(nodeSpoolFs, v1)).toMatchObject({ kind: 'events', events: wire, corruptRecords: 0 });
+      const v2 = join(dir, 'v2.seg');
+      const runs = [JSON.stringify(wire.slice(0, 3)), JSON.stringify([wire[3], { not: 'an event' }])];
+      writeFileSync(v2, Buffer.concat([segmentHeader(), records(runs)]));
+      expect(readSegment(nodeSpoolFs, v2)).toMatchObject({ kind: 'events', events: wire, corruptRecords: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

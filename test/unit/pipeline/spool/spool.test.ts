@@ -17,7 +17,7 @@ class Entry implements SpoolEntry {
   readonly event: object;
   readonly bytes = 100;
   isSettled = false;
-  json: string | undefined = undefined;
+  run: SpoolEntry['run'] = undefined;
   segment: SpoolEntry['segment'] = undefined;
   constructor(n: number) {
     this.event = { eventType: 'token_usage', metricName: 'm', quantity: n, idempotencyKey: `k${n}`, timestamp: '2026-01-01T00:00:00.000Z' };
@@ -42,6 +42,11 @@ function open(segmentBytes?: number): { spool: Spool; dir: string; writes: () =>
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const segmentFiles = (dir: string): string[] => readdirSync(dir).filter((name) => name.endsWith('.seg'));
 
+function payloadsOf(dir: string): string[] {
+  const decoded = decodeSegment(readFileSync(join(dir, segmentFiles(dir)[0] as string)));
+  return decoded.kind === 'ok' ? decoded.payloads.map((payload) => payload.toString()) : [];
+}
+
 function settle(spool: Spool, entries: Entry[]): void {
   for (const entry of entries) {
     entry.isSettled = true;
@@ -50,17 +55,36 @@ function settle(spool: Spool, entries: Entry[]): void {
 }
 
 describe('spool writer', () => {
-  it('writes every event of a turn with one write, before the turn ends, each encoded once and kept for the batch body', async () => {
+  it('writes every event of a turn with one write, before the turn ends, encoded once in runs that are kept for the batch body', async () => {
     const { spool, dir, writes } = open();
     const entries = Array.from({ length: 100 }, (_, n) => new Entry(n));
-    for (const entry of entries) spool.append(entry);
+    for (const entry of entries) spool.append(entry, false);
     expect(writes()).toBe(0);
     // Still in the same turn: a nextTick queued after the appends runs after the group write.
     await new Promise((resolve) => process.nextTick(resolve));
     expect(writes()).toBe(2); // the segment header, then the group
-    const decoded = decodeSegment(readFileSync(join(dir, segmentFiles(dir)[0] as string)));
-    expect(decoded.kind === 'ok' ? decoded.payloads.map((p) => p.toString()) : []).toEqual(entries.map((entry) => JSON.stringify(entry.event)));
-    expect(entries.every((entry) => entry.json === JSON.stringify(entry.event) && entry.segment !== undefined)).toBe(true);
+    const json = JSON.stringify(entries.map((entry) => entry.event));
+    expect(payloadsOf(dir)).toEqual([json]); // 100 events of ~100 bytes: one run, one record
+    const run = entries[0]?.run;
+    expect(run).toMatchObject({ json, first: entries[0], last: entries[99], count: 100 });
+    expect(entries.every((entry) => entry.run === run && entry.segment !== undefined)).toBe(true);
+    spool.close();
+  });
+
+  it('cuts runs at every batch start and at about 32 KB, leaving settled events out; each run reads back as one record', async () => {
+    const { spool, dir } = open();
+    const entries = Array.from({ length: 800 }, (_, n) => new Entry(n)); // 100 estimated bytes each: ~328 per 32 KB run
+    const starts = new Set([0, 10, 11, 500]);
+    for (const [n, entry] of entries.entries()) spool.append(entry, starts.has(n));
+    entries[20]!.isSettled = true;
+    await turn();
+    const runs = [...new Set(entries.map((entry) => entry.run))].filter((run) => run !== undefined);
+    // 0–9 | 10 | 328 live from 11 (the settled 20 left out) | 340–499 | 500–799
+    expect(runs.map((run) => run.count)).toEqual([10, 1, 328, 160, 300]);
+    expect(entries[20]?.run).toBeUndefined();
+    const live = entries.filter((entry) => !entry.isSettled);
+    expect(payloadsOf(dir).flatMap((payload) => JSON.parse(payload) as object[])).toEqual(live.map((entry) => entry.event));
+    expect(payloadsOf(dir)).toHaveLength(5);
     spool.close();
   });
 
@@ -69,7 +93,7 @@ describe('spool writer', () => {
     const batches: Entry[][] = [];
     for (let t = 0; t < 10; t++) {
       const batch = Array.from({ length: 20 }, (_, n) => new Entry(t * 20 + n));
-      for (const entry of batch) spool.append(entry);
+      for (const entry of batch) spool.append(entry, false);
       batches.push(batch);
       await turn();
     }
@@ -90,7 +114,7 @@ describe('spool writer', () => {
   it('keeps segments with unsettled or retained events at close, for the next client', async () => {
     const { spool, dir } = open();
     const entries = Array.from({ length: 5 }, (_, n) => new Entry(n));
-    for (const entry of entries) spool.append(entry);
+    for (const entry of entries) spool.append(entry, false);
     await turn();
     spool.retain(entries.slice(0, 1));
     settle(spool, entries);
@@ -102,7 +126,7 @@ describe('spool writer', () => {
   it('an event settled before its turn ended is not written', async () => {
     const { spool, dir, writes } = open();
     const entry = new Entry(1);
-    spool.append(entry);
+    spool.append(entry, false);
     entry.isSettled = true;
     await turn();
     expect(writes()).toBe(0);
@@ -139,11 +163,11 @@ describe('spool spill', () => {
     const { spool, dir, spilled, fed, open } = spilling();
     const held = Array.from({ length: 3 }, (_, n) => new Entry(n));
     const over = Array.from({ length: 5 }, (_, n) => new Entry(10 + n));
-    for (const entry of held) spool.append(entry);
+    for (const entry of held) spool.append(entry, false);
     for (const entry of over) spool.spill(entry);
     await new Promise((resolve) => process.nextTick(resolve));
     expect(spilled).toEqual([{ entries: over, error: undefined }]);
-    expect(over.every((entry) => entry.segment === undefined && entry.json === undefined)).toBe(true);
+    expect(over.every((entry) => entry.segment === undefined && entry.run === undefined)).toBe(true);
     expect(segmentFiles(dir)).toHaveLength(2);
     expect(spool.stats()).toMatchObject({ spilled: 5, spilledWaiting: 5 });
     for (let i = 0; i < 5; i++) await turn();

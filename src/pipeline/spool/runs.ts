@@ -1,0 +1,68 @@
+import type { SpoolEntry } from './segment';
+
+/**
+ * Estimated JSON bytes per run. One JSON.stringify of a few dozen same-shaped events costs about half
+ * of one call per event, and a run this small stays clear of the ~128 KiB string size past which
+ * Node 22 and 24 serialise ~5× slower (docs/benchmarks.md, "Batch body encoding", "Spool records").
+ */
+export const RUN_BYTES = 32 * 1024;
+
+/**
+ * Consecutive events of one group write encoded together: `json` is `[e1,…,en]`, written to the spool
+ * as one record and reused for the batch body when a batch holds the whole run (`first` … `last`, in
+ * the order they were recorded; see batch-body.ts).
+ */
+export class EncodedRun {
+  readonly json: string;
+  readonly first: SpoolEntry;
+  readonly last: SpoolEntry;
+  readonly count: number;
+
+  constructor(json: string, first: SpoolEntry, last: SpoolEntry, count: number) {
+    this.json = json;
+    this.first = first;
+    this.last = last;
+    this.count = count;
+  }
+}
+
+/** A group cut into runs: `entries` (the unsettled ones, in order), and per run its JSON and the end of its slice of `entries`. */
+export interface EncodedGroup<E extends SpoolEntry> {
+  readonly entries: E[];
+  readonly jsons: string[];
+  readonly ends: number[];
+}
+
+/**
+ * Cuts `group` into runs of about RUN_BYTES and encodes each with one JSON.stringify. A run never
+ * crosses a batch start (`starts`: ascending indexes into `group` where the pipeline began a new
+ * batch), so a batch is made of whole runs and its body reuses their text. Settled entries are left out.
+ */
+export function encodeRuns<E extends SpoolEntry>(group: readonly E[], starts: readonly number[]): EncodedGroup<E> {
+  const entries: E[] = [];
+  const jsons: string[] = [];
+  const ends: number[] = [];
+  let events: object[] = [];
+  let bytes = 0;
+  let nextStart = 0;
+  for (let i = 0; i < group.length; i++) {
+    const entry = group[i] as E;
+    let startsBatch = false;
+    while (nextStart < starts.length && (starts[nextStart] as number) <= i) startsBatch = starts[nextStart++] === i;
+    if (events.length > 0 && (startsBatch || bytes >= RUN_BYTES)) {
+      jsons.push(JSON.stringify(events));
+      ends.push(entries.length);
+      events = [];
+      bytes = 0;
+    }
+    if (entry.isSettled) continue;
+    events.push(entry.event);
+    entries.push(entry);
+    bytes += entry.bytes;
+  }
+  if (events.length > 0) {
+    jsons.push(JSON.stringify(events));
+    ends.push(entries.length);
+  }
+  return { entries, jsons, ends };
+}
