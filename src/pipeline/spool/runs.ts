@@ -1,4 +1,4 @@
-import type { SpoolEntry } from './segment';
+import type { Segment, SpoolEntry } from './segment';
 
 /**
  * Estimated JSON bytes per run. One JSON.stringify of a few dozen same-shaped events costs about half
@@ -65,4 +65,18 @@ export function encodeRuns<E extends SpoolEntry>(group: readonly E[], starts: re
     ends.push(entries.length);
   }
   return { entries, jsons, ends };
+}
+
+/** Hands runs [from, next) of a written group, their text and segment, to their held entries: the batch body reuses the text. */
+export function keepRuns({ entries, jsons, ends }: EncodedGroup<SpoolEntry>, from: number, next: number, segment: Segment): void {
+  for (let index = from; index < next; index++) {
+    const start = index === 0 ? 0 : (ends[index - 1] as number);
+    const end = ends[index] as number;
+    const run = new EncodedRun(jsons[index] as string, entries[start] as SpoolEntry, entries[end - 1] as SpoolEntry, end - start);
+    for (let i = start; i < end; i++) {
+      const entry = entries[i] as SpoolEntry;
+      entry.run = run;
+      entry.segment = segment;
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { frameInto, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
-import { EncodedRun, encodeRuns, type EncodedGroup } from './runs';
+import { encodeRuns, keepRuns, type EncodedGroup } from './runs';
+import { TurnGroup } from './turn-group';
 import { SegmentFeeder } from './feeder';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
 import { HEARTBEAT_MS, Ownership } from './owner';
@@ -37,12 +38,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
   readonly #spillWriter: SegmentWriter;
   readonly #feeder: SegmentFeeder;
   readonly #segments = new Set<Segment>();
-  #pending: SpoolEntry[] = [];
-  /** Indexes into #pending of events that began a batch. */
-  #starts: number[] = [];
-  #spilling: E[] = [];
-  #pendingBytes = 0;
-  #isScheduled = false;
+  readonly #group = new TurnGroup<E>(() => this.#write());
   #isDisk = true;
   /** The lock file was created (released on close even after a disk error, so what is left gets replayed). */
   #isOwner = false;
@@ -55,7 +51,6 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
   /** Allocated on the first group write, so a client whose spool never writes holds none. */
   #scratch: Buffer | undefined;
   #forgetOnExit: (() => void) | undefined;
-  readonly #writeGroup = (): void => this.#write();
 
   constructor(options: SpoolOptions<E>) {
     this.#options = options;
@@ -98,9 +93,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
    */
   append(entry: SpoolEntry, startsBatch: boolean): void {
     if (!this.#isDisk || this.#isClosed) return;
-    if (startsBatch) this.#starts.push(this.#pending.length);
-    this.#pending.push(entry);
-    this.#queued(entry.bytes);
+    this.#group.addHeld(entry, startsBatch);
   }
 
   /** Whether an event of `bytes` can be spilled: the spool writes to disk and `maxSpoolBytes` has room. */
@@ -110,8 +103,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
 
   /** Queues an event accepted while memory is full for this turn's group write into a spill segment (see `onSpilled`). */
   spill(entry: E): void {
-    this.#spilling.push(entry);
-    this.#queued(entry.bytes);
+    this.#group.addSpilled(entry);
   }
 
   /** Counts a settled event off its segment, deleting the segment when nothing in it is left to deliver. */
@@ -133,7 +125,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
    * short for non-ASCII text, so the files can pass the bound by that much.
    */
   hasRoom(bytes: number): boolean {
-    return !this.#isDisk || this.#bytes + this.#pendingBytes + bytes + RECORD_HEADER_BYTES + HEADER_BYTES <= this.#options.maxBytes;
+    return !this.#isDisk || this.#bytes + this.#group.bytes + bytes + RECORD_HEADER_BYTES + HEADER_BYTES <= this.#options.maxBytes;
   }
 
   /** Starts reading segments back into `target` in the background (never awaited by the caller): dead owners' segments now, spill segments as they come. */
@@ -205,26 +197,12 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     this.#closeWriter(this.#spillWriter);
   }
 
-  #queued(bytes: number): void {
-    this.#pendingBytes += bytes + RECORD_HEADER_BYTES;
-    if (!this.#isScheduled) {
-      this.#isScheduled = true;
-      process.nextTick(this.#writeGroup);
-    }
-  }
-
   /** The group write: every event queued in this turn, encoded once in runs (runs.ts), in one write per file (per scratch buffer for a very large turn). */
   #write(): void {
-    this.#isScheduled = false;
-    const group = this.#pending;
-    const starts = this.#starts;
-    const spilled = this.#spilling;
-    if (group.length === 0 && spilled.length === 0) return;
-    this.#pending = [];
-    this.#starts = [];
-    this.#spilling = [];
-    this.#pendingBytes = 0;
-    if (group.length > 0) this.#writeRuns(encodeRuns(group, starts), this.#writer);
+    const group = this.#group.take();
+    if (group === undefined) return;
+    const { held, starts, spilled } = group;
+    if (held.length > 0) this.#writeRuns(encodeRuns(held, starts), this.#writer);
     // Spilled events in slices: a failed write refuses one slice, and onSpilled settles each slice as it is written.
     for (let start = 0; start < spilled.length; start += SPILL_SLICE) {
       const slice = spilled.slice(start, start + SPILL_SLICE);
@@ -238,7 +216,8 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
    * Writes encoded runs, one record each; true when all are on disk. Held events keep their run (the
    * batch body reuses it) and segment; a spilled entry keeps neither: nothing of it stays in memory.
    */
-  #writeRuns({ entries, jsons, ends }: EncodedGroup<SpoolEntry>, writer: SegmentWriter): boolean {
+  #writeRuns(group: EncodedGroup<SpoolEntry>, writer: SegmentWriter): boolean {
+    const { jsons, ends } = group;
     if (!this.#isDisk || this.#isClosed || jsons.length === 0) return false;
     const isHeld = writer === this.#writer;
     this.#scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
@@ -253,7 +232,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
         // Counted at once: a segment the writer rolls away next must not look empty (it would be deleted).
         segment.events += end - first;
         placed.push({ segment, count: end - first });
-        if (isHeld) for (let run = from; run < next; run++) this.#keepRun(entries, run === 0 ? 0 : (ends[run - 1] as number), ends[run] as number, jsons[run] as string, segment);
+        if (isHeld) keepRuns(group, from, next, segment);
         from = next;
       }
       return true;
@@ -263,16 +242,6 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
       if (!isHeld) for (const { segment, count } of placed) segment.events -= count;
       this.#fail(error, 'writing to the spool failed');
       return false;
-    }
-  }
-
-  /** Hands a written run's text and segment to its held entries (entries[start, end)). */
-  #keepRun(entries: readonly SpoolEntry[], start: number, end: number, json: string, segment: Segment): void {
-    const run = new EncodedRun(json, entries[start] as SpoolEntry, entries[end - 1] as SpoolEntry, end - start);
-    for (let i = start; i < end; i++) {
-      const entry = entries[i] as SpoolEntry;
-      entry.run = run;
-      entry.segment = segment;
     }
   }
 
