@@ -4,10 +4,10 @@ import { caseArgs, emit, nowNs } from '../lib/case.mjs';
 import { startSink } from '../lib/start-sink.mjs';
 import { createSdk, holdSettingsFor } from '../lib/sdks.mjs';
 
-const { sdk = 'ours', n = 200_000 } = caseArgs();
+const { sdk = 'ours', n = 200_000, event = 'bench' } = caseArgs();
 const sink = await startSink('hold');
 const batching = holdSettingsFor(sdk, n);
-const client = await createSdk(sdk, sink.url, batching);
+const client = await createSdk(sdk, sink.url, batching, undefined, event);
 const c0 = process.cpuUsage();
 const t0 = nowNs();
 for (let i = 0; i < n; i++) client.record(i);

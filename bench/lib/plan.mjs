@@ -70,6 +70,7 @@ export function buildPlan({ quick }) {
   // Left out of --quick (seven more processes; the CI smoke has a time budget): `--only spool,build`.
   for (const event of quick ? [] : ['bench', 'gateway']) {
     plan.push({ id: `build:${event}`, figure: 'build', script: 'build-only.mjs', args: { n: N, event }, timeoutMs: 60_000 });
+    plan.push({ id: `build:${event}:keep`, figure: 'build', script: 'build-only.mjs', args: { n: N, event, keep: true }, flags: big, timeoutMs: 60_000 });
     for (const spool of ['off', 'on', ...(event === 'bench' ? ['sync'] : [])]) {
       plan.push({
         id: `spool:${event}:${spool}`,
