@@ -1,9 +1,9 @@
-import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { BearLumenBufferFullError, BearLumenClosedError } from '../errors';
 import type { UsageEventInput, UsageRecordResponse } from '../protocol/types';
 import type { Transport } from '../transport/types';
 import { BackoffGate } from './backoff-gate';
+import { BatchQueue } from './batch-queue';
 import { BlockedRecords } from './blocked-records';
 import { createBatchSender } from './batch-sender';
 import { holdProcessOpen, settlesWithin } from './deadline';
@@ -31,12 +31,6 @@ export interface PipelineDeps {
   spoolFs?: SpoolFs;
 }
 
-/** A batch cut from the buffer: its events, and a promise that resolves once all are settled. */
-interface Batch {
-  readonly entries: PendingEvent[];
-  done: Promise<void>;
-}
-
 /** How long shutdown waits, after its deadline, for aborted sends to unwind (they are accounted for already). */
 const SHUTDOWN_GRACE_MS = 50;
 
@@ -58,17 +52,12 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   readonly #observers: Observers;
   readonly #ledger: Ledger;
   readonly #gate: BackoffGate;
-  readonly #queue: PQueue;
-  readonly #deliver: (entries: PendingEvent[], signal: AbortSignal) => Promise<void>;
+  readonly #batches: BatchQueue;
   readonly #stamp: (event: UsageEventInput) => void;
   readonly #spool: SpoolLink | undefined;
-  readonly #abort = new AbortController();
-  readonly #batches = new Set<Batch>();
   readonly #blocked: BlockedRecords;
   #buffer: PendingEvent[] = [];
   #bufferBytes = 0;
-  #queuedEvents = 0;
-  #queuedBatches = 0;
   readonly #scheduler: SendScheduler;
   #isClosed = false;
   /** Reused for every refused record(): a stack trace per refusal cost ~5 µs, exactly when the app is under pressure (bench/). */
@@ -86,9 +75,9 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       this.#admitBlocked();
     });
     this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, probeMaxMs: options.probeMaxMs, now, random });
-    this.#queue = new PQueue({ concurrency: options.concurrency });
     const { maxRetryDurationMs } = options;
-    this.#deliver = createBatchSender({ transport, gate: this.#gate, ledger: this.#ledger, observers: this.#observers, logger, maxRetryDurationMs, now });
+    const deliver = createBatchSender({ transport, gate: this.#gate, ledger: this.#ledger, observers: this.#observers, logger, maxRetryDurationMs, now });
+    this.#batches = new BatchQueue({ concurrency: options.concurrency, deliver, ledger: this.#ledger, logger, onIdle: () => this.#scheduler.onIdle() });
     this.#stamp = createEventStamper(now);
     this.#blocked = new BlockedRecords({ timeoutMs: options.blockTimeoutMs, max: options.maxBlockedRecords, now, onTimeout: () => this.#ledger.refuse('buffer_full') });
     // Without the exit hook nothing drains the buffer when the loop empties, so the interval timer stays
@@ -97,7 +86,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     this.#scheduler = new SendScheduler({
       flushIntervalMs: options.flushIntervalMs,
       keepAlive: !handleExit,
-      isIdle: () => this.#batches.size === 0,
+      isIdle: () => this.#batches.isIdle,
       hasBuffered: () => this.#buffer.length > 0,
       cut: () => this.#cut(),
     });
@@ -172,13 +161,13 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
 
   stats(): PipelineStats {
     const ledger = this.#ledger;
-    const buffered = this.#buffer.length + this.#queuedEvents;
+    const buffered = this.#buffer.length + this.#batches.queuedEvents;
     const inFlightEvents = ledger.unacked - buffered;
     return {
       buffered,
       inFlight: inFlightEvents,
       inFlightEvents,
-      inFlightBatches: this.#batches.size - this.#queuedBatches,
+      inFlightBatches: this.#batches.inFlightBatches,
       bufferedBytes: ledger.unackedBytes,
       delivered: ledger.delivered,
       duplicates: ledger.duplicates,
@@ -230,7 +219,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   /** Cuts the buffer and waits until every batch (this one and those before) has settled. */
   async #settleBuffered(): Promise<void> {
     if (this.#buffer.length > 0) this.#cut();
-    await Promise.all([...this.#batches].map((batch) => batch.done));
+    await this.#batches.settled();
   }
 
   #hasRoom(bytes: number): boolean {
@@ -245,7 +234,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     this.#ledger.admit(entry);
     if (!this.#options.enabled) {
       this.#spool?.admitted(entry, true);
-      this.#enqueue([entry]);
+      this.#batches.enqueue([entry]);
       return;
     }
     if (this.#buffer.length > 0 && this.#bufferBytes + entry.bytes > this.#options.maxBatchBytes) this.#cut();
@@ -267,30 +256,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     const entries = this.#buffer;
     this.#buffer = [];
     this.#bufferBytes = 0;
-    this.#enqueue(entries);
-  }
-
-  #enqueue(entries: PendingEvent[]): void {
-    const batch: Batch = { entries, done: Promise.resolve() };
-    this.#queuedEvents += entries.length;
-    this.#queuedBatches += 1;
-    this.#batches.add(batch);
-    const signal = this.#abort.signal;
-    batch.done = this.#queue
-      .add(async () => {
-        this.#queuedEvents -= entries.length;
-        this.#queuedBatches -= 1;
-        await this.#deliver(entries, signal);
-      })
-      .catch((error: unknown) => {
-        // The sender never rejects; if a bug made it, fail the events rather than leave them hanging.
-        this.#logger.error({ err: error }, 'usage batch sender failed unexpectedly');
-        for (const entry of entries) this.#ledger.fail(entry, error);
-      })
-      .finally(() => {
-        this.#batches.delete(batch);
-        if (this.#batches.size === 0) this.#scheduler.onIdle();
-      });
+    this.#batches.enqueue(entries);
   }
 
   async #runShutdown(timeoutMs: number): Promise<ShutdownReport> {
@@ -307,8 +273,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
       if (this.#buffer.length > 0) this.#cut();
       const last = this.#ledger.lastError;
       const error = new BearLumenClosedError(`shutdown deadline (${timeoutMs} ms) passed before the event was acknowledged${last === null ? '' : ` (last error: ${last.code})`}`);
-      this.#abort.abort(error);
-      const leftovers = [...this.#batches].flatMap((batch) => batch.entries).filter((entry) => !entry.isSettled);
+      const leftovers = this.#batches.abort(error);
       this.#spool?.retain(leftovers);
       unsent = this.#ledger.abandon(leftovers, 'shutdown_timeout', error).map((entry) => entry.event);
     }
@@ -323,7 +288,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     });
     // Aborted sends end within a turn or two; their events are already accounted for, so this wait is
     // short and bounded: shutdown returns within its deadline plus SHUTDOWN_GRACE_MS.
-    if (!isDrained) await settlesWithin(SHUTDOWN_GRACE_MS, Promise.all([...this.#batches].map((batch) => batch.done)));
+    if (!isDrained) await settlesWithin(SHUTDOWN_GRACE_MS, this.#batches.settled());
     await closing;
     const ledger = this.#ledger;
     return {
