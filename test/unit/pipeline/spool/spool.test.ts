@@ -82,6 +82,8 @@ describe('spool writer', () => {
     // 0–9 | 10 | 328 live from 11 (the settled 20 left out) | 340–499 | 500–799
     expect(runs.map((run) => run.count)).toEqual([10, 1, 328, 160, 300]);
     expect(entries[20]?.run).toBeUndefined();
+    // Each run keeps its own text for the batch body.
+    for (const run of runs) expect(run.json).toBe(JSON.stringify(entries.filter((entry) => entry.run === run).map((entry) => entry.event)));
     const live = entries.filter((entry) => !entry.isSettled);
     expect(payloadsOf(dir).flatMap((payload) => JSON.parse(payload) as object[])).toEqual(live.map((entry) => entry.event));
     expect(payloadsOf(dir)).toHaveLength(5);
