@@ -4,11 +4,12 @@
  * record() at the same place in the batch: so whatever mix of whole runs, cut runs, unencoded events
  * and replayed ones a batch holds, every record() must resolve the id of its own event.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearLumen, type UsageRecordResponse } from '@bearlumen/node-sdk';
+import { decodeSegment } from '../../../src/pipeline/spool/framing';
 import { startServer, type StartedServer } from '../../helpers/start-server';
 import { readStoredEvents, tenantIdOf } from '../../helpers/stored-events';
 
@@ -54,5 +55,22 @@ describe('spool on: batch bodies built from encoded runs', () => {
     const markerOf = new Map(stored.map((event) => [event.eventId, event.metadata.marker]));
     expect(stored).toHaveLength(25 + n);
     for (const { marker, result } of live) expect(markerOf.get((await result).eventId), marker).toBe(marker);
+  });
+
+  it('writes a turn as one record per batch it filled, so each batch body takes whole runs', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'bearlumen-spool-runs-'));
+    try {
+      // Nothing can be sent (no server), so the segment keeps every record.
+      const stranded = new BearLumen({ apiKey: server.apiKey, baseUrl: 'http://127.0.0.1:9', handleExit: false, batching: { spoolDir: own, maxBatchSize: 5, maxRetryDurationMs: 0 } });
+      for (let n = 0; n < 12; n++) void record(stranded, `t${n}`).catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      const [file] = readdirSync(own).filter((name) => name.endsWith('.seg'));
+      const decoded = decodeSegment(readFileSync(join(own, file as string)));
+      const runs = decoded.kind === 'ok' ? decoded.payloads.map((payload) => (JSON.parse(payload.toString()) as Array<{ metadata: { marker: string } }>).map((event) => event.metadata.marker)) : [];
+      expect(runs).toEqual([['t0', 't1', 't2', 't3', 't4'], ['t5', 't6', 't7', 't8', 't9'], ['t10', 't11']]);
+      await stranded.shutdown({ timeoutMs: 0 });
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
