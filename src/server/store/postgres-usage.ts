@@ -15,7 +15,8 @@ import { isRetryableTransactionError, withTransaction } from './postgres-pool';
 import { PostgresRollups } from './postgres-rollups';
 import { RETAINED_FROM_KEY } from './rollup-sql';
 import { DAY_MS, rollupDeltas, type RollupDelta } from './rollups';
-import { pageStart, usageReads } from './usage-sql';
+import { readPage, type PageRunner } from './usage-page';
+import { usageReads } from './usage-sql';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
@@ -212,14 +213,19 @@ export class PostgresUsage {
   }
 
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {
-    const fromMs = await pageStart(READS, (q) => this.#all<{ bucket: number; n: number }>(q), tenantId, filter, offset + limit);
-    const page = READS.page(tenantId, filter, fromMs, limit, offset);
-    const rows = await this.pool.query<UsageEventRow>(page.sql, page.params);
-    // As on SQLite: the total from the rollups, over the part of the range whose events are kept.
+    // As on SQLite: page and total over the part of the range whose events are kept.
     const kept = { ...filter, startMs: Math.max(filter.startMs, await this.#retainedFromMs()) };
-    const total = kept.startMs >= kept.endMs ? 0 : ((await this.#all<{ n: number }>(READS.count(tenantId, kept)))[0]?.n ?? 0);
-    return { events: rows.rows.map(toUsageEvent), total };
+    if (kept.startMs >= kept.endMs) return { events: [], total: 0 };
+    const rows = await readPage<UsageEventRow>(READS, this.#pageRunner, tenantId, kept, limit, offset);
+    const total = (await this.#all<{ n: number }>(READS.count(tenantId, kept)))[0]?.n ?? 0;
+    return { events: rows.map(toUsageEvent), total };
   }
+
+  readonly #pageRunner: PageRunner<UsageEventRow> = {
+    counts: (q) => this.#all<{ bucket: number; n: number }>(q),
+    count: async (q) => (await this.#all<{ n: number }>(q))[0]?.n ?? 0,
+    rows: (q) => this.#all<UsageEventRow>(q),
+  };
 
   async aggregateUsage(tenantId: string, filter: UsageFilter, window: AggregationWindow | null): Promise<UsageAggregateRow[]> {
     return this.#all<UsageAggregateRow>(READS.aggregate(tenantId, filter, window));

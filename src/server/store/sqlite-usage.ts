@@ -13,7 +13,8 @@ import { completeAsIs } from './ingest-keys';
 import { RETAINED_FROM_KEY } from './rollup-sql';
 import { DAY_MS } from './rollups';
 import { createSqliteIngest, type SqliteIngest } from './sqlite-ingest';
-import { pageStart, usageReads } from './usage-sql';
+import { readPage, type PageRunner } from './usage-page';
+import { usageReads } from './usage-sql';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
   AttributionDimension,
@@ -73,16 +74,21 @@ export class SqliteUsage {
   }
 
   async queryUsageEvents(tenantId: string, filter: UsageFilter, limit: number, offset: number): Promise<{ events: UsageEvent[]; total: number }> {
-    const fromMs = await pageStart(READS, async (q) => this.#all(q) as { bucket: number; n: number }[], tenantId, filter, offset + limit);
-    const page = READS.page(tenantId, filter, fromMs, limit, offset);
-    const rows = this.stmt(page.sql).all(...page.params) as UsageEventRow[];
-    // The total comes from the rollups (fast at any size), over the part of the range whose raw
-    // events are still kept, so it always equals what paging through the events finds.
+    // Only the part of the range whose raw events are still kept (retention): the page and its
+    // total (from the rollups, fast at any size) then always agree.
     const kept = { ...filter, startMs: Math.max(filter.startMs, this.#retainedFromMs()) };
-    const count = kept.startMs >= kept.endMs ? { sql: 'SELECT 0 AS n', params: [] } : READS.count(tenantId, kept);
+    if (kept.startMs >= kept.endMs) return { events: [], total: 0 };
+    const rows = await readPage<UsageEventRow>(READS, this.#pageRunner, tenantId, kept, limit, offset);
+    const count = READS.count(tenantId, kept);
     const total = (this.stmt(count.sql).get(...count.params) as { n: number }).n;
     return { events: rows.map(toUsageEvent), total };
   }
+
+  readonly #pageRunner: PageRunner<UsageEventRow> = {
+    counts: async (q) => this.#all(q) as { bucket: number; n: number }[],
+    count: async (q) => (this.stmt(q.sql).get(...q.params) as { n: number }).n,
+    rows: async (q) => this.#all(q) as UsageEventRow[],
+  };
 
   async aggregateUsage(tenantId: string, filter: UsageFilter, window: AggregationWindow | null): Promise<UsageAggregateRow[]> {
     return this.#all(READS.aggregate(tenantId, filter, window)) as UsageAggregateRow[];

@@ -24,8 +24,8 @@ export const DIMENSION_COLUMN: Record<AttributionDimension, string> = { agent_id
 /** A half-open piece of a range and what answers it. */
 export type RangePiece = { from: 'events'; startMs: number; endMs: number } | { from: 'rollups'; grain: number; startMs: number; endMs: number };
 
-const ceilTo = (ms: number, step: number): number => Math.ceil(ms / step) * step;
-const floorTo = (ms: number, step: number): number => Math.floor(ms / step) * step;
+export const ceilTo = (ms: number, step: number): number => Math.ceil(ms / step) * step;
+export const floorTo = (ms: number, step: number): number => Math.floor(ms / step) * step;
 
 /**
  * Split [startMs, endMs) into raw edges, hour buckets and day buckets (days only when `coarsest` is
@@ -51,7 +51,7 @@ export function planRange(startMs: number, endMs: number, coarsest: number = DAY
 }
 
 /** The optional equality filters, by column (the same names on `usage_events` and `usage_rollups`). */
-function filterColumns(f: UsageFilter): [string, string][] {
+export function filterColumns(f: UsageFilter): [string, string][] {
   const all: [string, string | undefined][] = [
     ['subscription_id', f.subscriptionId],
     ['metric_name', f.metricName],
@@ -153,15 +153,22 @@ export function usageReads(d: Dialect) {
     },
 
     /**
-     * Matching events per whole hour bucket in [startMs, endMs), newest first, at most `limit`
-     * buckets (columns `bucket`, `n`).
+     * Matching events per `grain` bucket (hour or day rows) starting in [startMs, endMs), newest
+     * first, at most `limit` buckets (columns `bucket`, `n`). A bucket's count includes its events
+     * outside [startMs, endMs) too.
      */
-    hourCounts(tenantId: string, f: UsageFilter, startMs: number, endMs: number, limit: number): BuiltQuery {
+    bucketCounts(tenantId: string, f: UsageFilter, grain: number, startMs: number, endMs: number, limit: number): BuiltQuery {
       const p = new SqlParams(d);
-      let where = `tenant_id = ${p.add(tenantId)} AND grain = ${p.add(HOUR_MS)} AND bucket >= ${p.add(startMs)} AND bucket < ${p.add(endMs)}`;
+      let where = `tenant_id = ${p.add(tenantId)} AND grain = ${p.add(grain)} AND bucket >= ${p.add(startMs)} AND bucket < ${p.add(endMs)}`;
       for (const [column, value] of filterColumns(f)) where += ` AND ${column} = ${p.add(value)}`;
       const sql = `SELECT bucket, SUM(event_count) AS n FROM usage_rollups WHERE ${where} GROUP BY bucket ORDER BY bucket DESC LIMIT ${p.add(limit)}`;
       return { sql, params: p.values };
+    },
+
+    /** The number of raw events matching the filter in [startMs, endMs) (column `n`; a scan, for short ranges). */
+    rawCount(tenantId: string, f: UsageFilter, startMs: number, endMs: number): BuiltQuery {
+      const p = new SqlParams(d);
+      return { sql: `SELECT COUNT(*) AS n FROM usage_events WHERE ${eventsWhere(p, tenantId, f, startMs, endMs)}`, params: p.values };
     },
 
     /** The number of events matching the filter (column `n`). */
@@ -172,12 +179,13 @@ export function usageReads(d: Dialect) {
     },
 
     /**
-     * A page of raw events, newest first (time, then insertion order), read backwards along the
-     * (tenant_id, ts) index from `endMs`. `fromMs` (see `pageStart`) bounds how far back it may go.
+     * A page of the raw events matching the filter in [startMs, endMs) (a slice of the filter's
+     * range), newest first (time, then insertion order), read backwards along the (tenant_id, ts)
+     * index from `endMs`.
      */
-    page(tenantId: string, f: UsageFilter, fromMs: number, limit: number, offset: number): BuiltQuery {
+    page(tenantId: string, f: UsageFilter, startMs: number, endMs: number, limit: number, offset: number): BuiltQuery {
       const p = new SqlParams(d);
-      const where = eventsWhere(p, tenantId, f, Math.max(f.startMs, fromMs), f.endMs);
+      const where = eventsWhere(p, tenantId, f, startMs, endMs);
       const sql = `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
           ${d.pricedAsInt('priced')} AS priced, price_source
         FROM usage_events WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
@@ -188,37 +196,3 @@ export function usageReads(d: Dialect) {
 
 /** The reads of one dialect. */
 export type UsageReads = ReturnType<typeof usageReads>;
-
-/** Hour buckets read per step while looking for where a page starts. */
-const PAGE_START_STEP = 48;
-
-/**
- * How far back the event list must read for its first `need` events (offset + limit): the start of
- * the newest whole hour from which on the hour rollups count at least `need` matching events, or
- * `f.startMs` when they never do. Without equality filters the (tenant_id, ts) index finds matches
- * at once and no bound is needed; with them this keeps a filtered first page from walking back
- * through every non-matching event of the range. Ragged edge hours are not counted (their rollup
- * may hold events outside the range), so the bound is never too late.
- */
-export async function pageStart(
-  reads: UsageReads,
-  run: (q: BuiltQuery) => Promise<readonly { bucket: number; n: number }[]>,
-  tenantId: string,
-  f: UsageFilter,
-  need: number,
-): Promise<number> {
-  if (filterColumns(f).length === 0) return f.startMs;
-  const first = ceilTo(f.startMs, HOUR_MS);
-  let end = floorTo(f.endMs, HOUR_MS);
-  let seen = 0;
-  while (first < end) {
-    const rows = await run(reads.hourCounts(tenantId, f, first, end, PAGE_START_STEP));
-    for (const row of rows) {
-      seen += row.n;
-      if (seen >= need) return row.bucket;
-    }
-    if (rows.length < PAGE_START_STEP) break;
-    end = (rows[rows.length - 1] as { bucket: number }).bucket;
-  }
-  return f.startMs;
-}

@@ -1,8 +1,9 @@
 /**
- * usage.query with an equality filter: the hour rollups tell how far back its first page lies, and
- * the page is read backwards along the (tenant_id, ts) index from there, in index order (no sort of
- * the matching events), on both engines — so the first page costs about the same at any table size.
- * Checked on the bound itself and on the engines' own plans (EXPLAIN) of the statements the store runs.
+ * usage.query with an equality filter: the day and hour rollups tell which hours hold its matches
+ * and how far back its first page lies, and each of those slices is read backwards along the
+ * (tenant_id, ts) index, in index order (no sort of the matching events), on both engines — so the
+ * first page costs about the same at any table size, and hours without a match are never read.
+ * Checked on the slices themselves and on the engines' own plans (EXPLAIN) of the statements the store runs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createStore, type Store, type UsageFilter } from '@bearlumen/node-sdk/server';
 import { POSTGRES_DIALECT, SQLITE_DIALECT } from '../../../src/server/store/dialect';
-import { pageStart, usageReads } from '../../../src/server/store/usage-sql';
+import { pageSlices } from '../../../src/server/store/usage-page';
+import { usageReads } from '../../../src/server/store/usage-sql';
 import { HOUR, POSTGRES, T0, usageEvent } from './engines';
 
 /** Each filter and how many of the 24,000 events match it. */
@@ -65,11 +67,13 @@ describe('store [sqlite]: usage.query plans', () => {
           (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as { detail: string }[]).map((r) => r.detail).join(' | ');
         for (const [matching, filter] of FILTERS) {
           const f = range(filter);
-          const fromMs = await pageStart(reads, async (q) => db.prepare(q.sql).all(...q.params) as { bucket: number; n: number }[], tenant, f, 100);
-          expect(fromMs, JSON.stringify(filter)).toBeGreaterThanOrEqual(lowestBound(matching));
-          const plan = explain(reads.page(tenant, f, fromMs, 100, 0));
-          expect(plan, `${JSON.stringify(filter)}: ${plan}`).toContain('USING INDEX usage_events_tenant_ts');
-          expect(plan, `${JSON.stringify(filter)}: ${plan}`).not.toContain('TEMP B-TREE');
+          const slices = await pageSlices(reads, async (q) => db.prepare(q.sql).all(...q.params) as { bucket: number; n: number }[], tenant, f, 100);
+          expect(slices.at(-1)?.startMs, JSON.stringify(filter)).toBeGreaterThanOrEqual(lowestBound(matching));
+          for (const slice of slices) {
+            const plan = explain(reads.page(tenant, f, slice.startMs, slice.endMs, 100, 0));
+            expect(plan, `${JSON.stringify(filter)}: ${plan}`).toContain('USING INDEX usage_events_tenant_ts');
+            expect(plan, `${JSON.stringify(filter)}: ${plan}`).not.toContain('TEMP B-TREE');
+          }
           // And the page itself is the newest matching events, the total all of them.
           const got = await store.queryUsageEvents(tenant, f, 100, 0);
           expect(got.total).toBe(matching);
@@ -98,9 +102,13 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: usage.query plans', ()
       const reads = usageReads(POSTGRES_DIALECT);
       for (const [matching, filter] of FILTERS) {
         const f = range(filter);
-        const fromMs = await pageStart(reads, async (q) => (await admin.query<{ bucket: number; n: number }>(q.sql, q.params)).rows.map((r) => ({ bucket: Number(r.bucket), n: Number(r.n) })), tenant, f, 100);
-        expect(fromMs, JSON.stringify(filter)).toBeGreaterThanOrEqual(lowestBound(matching));
-        const page = reads.page(tenant, f, fromMs, 100, 0);
+        const counts = async (q: { sql: string; params: unknown[] }) =>
+          (await admin.query<{ bucket: number; n: number }>(q.sql, q.params)).rows.map((r) => ({ bucket: Number(r.bucket), n: Number(r.n) }));
+        const slices = await pageSlices(reads, counts, tenant, f, 100);
+        const oldest = slices.at(-1) as { startMs: number };
+        expect(oldest.startMs, JSON.stringify(filter)).toBeGreaterThanOrEqual(lowestBound(matching));
+        // The widest read: from the oldest slice to the end.
+        const page = reads.page(tenant, f, oldest.startMs, f.endMs, 100, 0);
         const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${page.sql}`, page.params);
         const plan = rows.map((r) => r['QUERY PLAN']).join(' | ');
         // PostgreSQL may read the bounded range by index in order, or as a bitmap and sort its few rows.

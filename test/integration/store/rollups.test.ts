@@ -3,10 +3,11 @@
  * exactly like a scan of the raw events. Property: over random workloads — replayed batches
  * included, which must never count twice — and random ranges (aligned and ragged) and filters,
  * every aggregate read of each engine (the cost reports by agent, workflow, model and provider,
- * hourly and daily, included), and every page of the event list (located through the hour rollups
- * when filtered), equals a reference computed here from the events themselves. Model and provider
- * come from each event's metadata: the reference applies the documented rule (model: a non-empty
- * string; provider: trimmed and lower-cased, Unicode included) to what was sent.
+ * hourly and daily, included), and pages of the event list at several offsets (read only from the
+ * hours the day and hour rollups locate when filtered), equals a reference computed here from the
+ * events themselves. Model and provider come from each event's metadata: the reference applies the
+ * documented rule (model: a non-empty string; provider: trimmed and lower-cased, Unicode included)
+ * to what was sent.
  * Counts, nano-USD, minima, maxima, orders and groups must be identical; float quantity sums are
  * compared to 1e-9 relative (the order of additions differs, see docs/server.md).
  */
@@ -270,9 +271,12 @@ describeEachStore('store: rollup answers equal a raw scan', (store) => {
             }
             expect(await s.attributionValues(tenant, 'agent_id', f)).toEqual(want.agents);
             expect(await s.attributionValues(tenant, 'workflow_id', f)).toEqual(want.workflows);
-            const page = await s.queryUsageEvents(tenant, f, limit, offset);
-            expect(page.total).toBe(want.total);
-            expect(page.events.map((e) => e.eventId)).toEqual(want.newestFirst.slice(offset, offset + limit));
+            // Pages at several offsets through the list (filtered pages read only the hours their rollups locate).
+            for (let at = offset; at <= want.total; at += Math.max(limit, Math.ceil(want.total / 6))) {
+              const page = await s.queryUsageEvents(tenant, f, limit, at);
+              expect(page.total).toBe(want.total);
+              expect(page.events.map((e) => e.eventId), `page at ${at}`).toEqual(want.newestFirst.slice(at, at + limit));
+            }
           }
         },
       ),

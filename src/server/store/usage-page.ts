@@ -1,0 +1,104 @@
+/**
+ * The event list (`usage.query`), written once for both engines: a page of raw events, newest first.
+ *
+ * Without equality filters every event of the range matches, so the page is one read backwards along
+ * the (tenant_id, ts) index from the end of the range. With filters, that walk would step over every
+ * non-matching event, and a filter that matches little or nothing (an agent that ran last week, a
+ * typo) walked the whole range: 2.5 s over 30 days at 10M events. The rollups say where the matches
+ * are: day rows find the days that hold any, hour rows within those days the hours, and the page is
+ * read only from those hours, newest first, until it is full. An hour whose rollups count no match
+ * holds none (rollups are the exact sums of the stored events), so it is never read; an hour that
+ * lies wholly in the range and whose matches all come before the requested offset is skipped by its
+ * count alone. The ragged hours at the ends of the range are read like the others but their counts
+ * (which include events outside the range) are never trusted.
+ */
+import type { BuiltQuery } from './dialect';
+import { DAY_MS, HOUR_MS } from './rollups';
+import { filterColumns, floorTo, type UsageReads } from './usage-sql';
+import type { UsageFilter } from './store';
+
+/** A part of the range to read: whole hours with matches, or one ragged hour clipped to the range. */
+export interface PageSlice {
+  startMs: number;
+  endMs: number;
+  /** Matching events the hour rollups count in the slice's hours. */
+  n: number;
+  /** The slice is made of whole hours inside the range, so `n` is exactly its number of matches. */
+  exact: boolean;
+}
+
+/** How an engine runs the statements of a page. */
+export interface PageRunner<R> {
+  /** Rows `{ bucket, n }` of `bucketCounts`. */
+  counts(q: BuiltQuery): Promise<readonly { bucket: number; n: number }[]>;
+  /** The single `n` of `rawCount`. */
+  count(q: BuiltQuery): Promise<number>;
+  /** Event rows of `page`. */
+  rows(q: BuiltQuery): Promise<R[]>;
+}
+
+/** Day buckets read per step while looking for the days that hold matches. */
+const DAY_STEP = 8;
+
+/**
+ * The slices of the filtered range that hold matching events, newest first, down to the first one
+ * after which the exact counts reach `need` (offset + limit), or all of them when they never do.
+ * Contiguous whole hours are merged into one slice.
+ */
+export async function pageSlices(
+  reads: UsageReads,
+  counts: PageRunner<unknown>['counts'],
+  tenantId: string,
+  f: UsageFilter,
+  need: number,
+): Promise<PageSlice[]> {
+  const slices: PageSlice[] = [];
+  const firstDay = floorTo(f.startMs, DAY_MS);
+  const firstHour = floorTo(f.startMs, HOUR_MS);
+  let seen = 0;
+  let daysBefore = f.endMs;
+  while (firstDay < daysBefore) {
+    const days = await counts(reads.bucketCounts(tenantId, f, DAY_MS, firstDay, daysBefore, DAY_STEP));
+    for (const day of days) {
+      const hours = await counts(reads.bucketCounts(tenantId, f, HOUR_MS, Math.max(day.bucket, firstHour), Math.min(day.bucket + DAY_MS, f.endMs), 24));
+      for (const hour of hours) {
+        const startMs = Math.max(hour.bucket, f.startMs);
+        const endMs = Math.min(hour.bucket + HOUR_MS, f.endMs);
+        const exact = startMs === hour.bucket && endMs === hour.bucket + HOUR_MS;
+        const last = slices[slices.length - 1];
+        if (exact && last !== undefined && last.exact && last.startMs === endMs) {
+          last.startMs = startMs;
+          last.n += hour.n;
+        } else {
+          slices.push({ startMs, endMs, n: hour.n, exact });
+        }
+        if (exact) seen += hour.n;
+        if (seen >= need) return slices;
+      }
+    }
+    if (days.length < DAY_STEP) break;
+    daysBefore = (days[days.length - 1] as { bucket: number }).bucket;
+  }
+  return slices;
+}
+
+/** The page: at most `limit` matching events after the first `offset`, newest first (time, then insertion order). */
+export async function readPage<R>(reads: UsageReads, run: PageRunner<R>, tenantId: string, f: UsageFilter, limit: number, offset: number): Promise<R[]> {
+  if (f.startMs >= f.endMs || limit <= 0) return [];
+  if (filterColumns(f).length === 0) return run.rows(reads.page(tenantId, f, f.startMs, f.endMs, limit, offset));
+  const page: R[] = [];
+  let skip = offset;
+  for (const slice of await pageSlices(reads, run.counts, tenantId, f, offset + limit)) {
+    if (page.length >= limit) break;
+    if (slice.exact && slice.n <= skip) {
+      skip -= slice.n;
+      continue;
+    }
+    const rows = await run.rows(reads.page(tenantId, f, slice.startMs, slice.endMs, limit - page.length, skip));
+    page.push(...rows);
+    // Rows came back only once the whole offset was passed; none: the slice held at most `skip` matches.
+    if (rows.length > 0) skip = 0;
+    else if (skip > 0) skip = Math.max(0, skip - (slice.exact ? slice.n : await run.count(reads.rawCount(tenantId, f, slice.startMs, slice.endMs))));
+  }
+  return page;
+}
