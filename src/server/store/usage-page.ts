@@ -9,8 +9,9 @@
  * read only from those hours, newest first, until it is full. An hour whose rollups count no match
  * holds none (rollups are the exact sums of the stored events), so it is never read; an hour that
  * lies wholly in the range and whose matches all come before the requested offset is skipped by its
- * count alone. The ragged hours at the ends of the range are read like the others but their counts
- * (which include events outside the range) are never trusted.
+ * count alone, and the read of one stops at its last match. The ragged hours at the ends of the
+ * range are read like the others but their counts (which include events outside the range) are
+ * never trusted.
  */
 import type { BuiltQuery } from './dialect';
 import { DAY_MS, HOUR_MS } from './rollups';
@@ -94,7 +95,10 @@ export async function readPage<R>(reads: UsageReads, run: PageRunner<R>, tenantI
       skip -= slice.n;
       continue;
     }
-    const rows = await run.rows(reads.page(tenantId, f, slice.startMs, slice.endMs, limit - page.length, skip));
+    // A slice of whole hours holds exactly `n` matches: the read stops at the last of them instead of
+    // walking on to the start of its oldest hour (for one match in an hour, half the hour on average).
+    const want = slice.exact ? Math.min(limit - page.length, slice.n - skip) : limit - page.length;
+    const rows = await run.rows(reads.page(tenantId, f, slice.startMs, slice.endMs, want, skip));
     page.push(...rows);
     // Rows came back only once the whole offset was passed; none: the slice held at most `skip` matches.
     if (rows.length > 0) skip = 0;
