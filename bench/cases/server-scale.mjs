@@ -4,7 +4,8 @@
 // DATABASE_URL is set, PostgreSQL. Reported per engine: load time and rate, database bytes per event,
 // the median of `runs` (≥ 5) warm runs of each read over the last 30 days and the last day (ranges
 // end mid-hour, so rollups and raw edges both take part) — the dashboard's breakdown and time series
-// included — the first page of usage.query filtered by agent, the ingest rate of `fresh` new events afterwards and, on PostgreSQL, of two replica
+// included — the first page of usage.query filtered by a busy agent, by a rare one (one event a day)
+// and by one with no events, the ingest rate of `fresh` new events afterwards and, on PostgreSQL, of two replica
 // processes inserting at once. Store-level figures: routes add JSON shaping on top.
 //
 //   npm run build && node bench/run.mjs --only server:scale --runs 1
@@ -115,6 +116,9 @@ async function measure(engine, args) {
   await insertRange(store, tenant, 0, n, shape);
   const loadSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const bytes = await engine.size();
+  // A sparse agent for the event list: one event a day, at a different hour and minute each day.
+  const rare = Array.from({ length: days }, (_, d) => ({ ...makeEvent(d, shape), id: `evt_rare${d}`, idempotencyKey: `rare-${d}`, agentId: 'agent-rare', timestampMs: endMs - d * DAY - ((d * 7) % 24) * HOUR - ((d * 13) % 60) * 60_000 - 1000 }));
+  await store.insertUsageEvents(tenant, rare);
 
   const queries = {};
   for (const [label, span] of [['30d', 30 * DAY], ['1d', DAY]]) {
@@ -127,6 +131,9 @@ async function measure(engine, args) {
     queries[`aggregation DAY ${label}`] = await timeQuery(() => store.aggregateUsage(tenant, f, 'DAY'), runs);
     queries[`aggregation HOUR ${label}`] = await timeQuery(() => store.aggregateUsage(tenant, f, 'HOUR'), runs);
     queries[`query agent page ${label}`] = await timeQuery(() => store.queryUsageEvents(tenant, { ...f, agentId: 'agent-7' }, 100, 0), runs);
+    // Filters that match little: an agent with one event a day, one with none (a typo, a retired agent).
+    queries[`query rare agent page ${label}`] = await timeQuery(() => store.queryUsageEvents(tenant, { ...f, agentId: 'agent-rare' }, 100, 0), runs);
+    queries[`query absent agent page ${label}`] = await timeQuery(() => store.queryUsageEvents(tenant, { ...f, agentId: 'agent-none' }, 100, 0), runs);
     // The dashboard's reads (cost-report routes): a breakdown by a column and by a metadata field,
     // and cost per bucket, daily and hourly.
     queries[`breakdown agent ${label}`] = await timeQuery(() => store.dimensionCosts(tenant, 'agent_id', f), runs);
