@@ -75,7 +75,7 @@ export const POSTGRES_DIALECT: Dialect = {
 /** A statement under construction: parameters are appended in text order and named by the dialect. */
 export class SqlParams {
   readonly values: unknown[] = [];
-  constructor(private readonly dialect: Dialect) {}
+  constructor(readonly dialect: Dialect) {}
 
   /** Append a value; returns its placeholder for the SQL text. */
   add(value: unknown): string {

@@ -9,13 +9,13 @@
  * read only from those hours, newest first, until it is full. An hour whose rollups count no match
  * holds none (rollups are the exact sums of the stored events), so it is never read; an hour that
  * lies wholly in the range and whose matches all come before the requested offset is skipped by its
- * count alone, and the read of one stops at its last match. The ragged hours at the ends of the
- * range are read like the others but their counts (which include events outside the range) are
- * never trusted.
+ * count alone; the others are read together, each only down to its last match. The ragged hours
+ * at the ends of the range are read alone, and their counts (which include events outside the range)
+ * are never trusted.
  */
 import type { BuiltQuery } from './dialect';
 import { DAY_MS, HOUR_MS } from './rollups';
-import { filterColumns, floorTo, type UsageReads } from './usage-sql';
+import { filterColumns, floorTo, type PagePart, type UsageReads } from './usage-sql';
 import type { UsageFilter } from './store';
 
 /** A part of the range to read: whole hours with matches, or one ragged hour clipped to the range. */
@@ -83,26 +83,53 @@ export async function pageSlices(
   return slices;
 }
 
+/** Slices read per statement when several are read together. */
+const PARTS_PER_READ = 50;
+
 /** The page: at most `limit` matching events after the first `offset`, newest first (time, then insertion order). */
 export async function readPage<R>(reads: UsageReads, run: PageRunner<R>, tenantId: string, f: UsageFilter, limit: number, offset: number): Promise<R[]> {
   if (f.startMs >= f.endMs || limit <= 0) return [];
   if (filterColumns(f).length === 0) return run.rows(reads.page(tenantId, f, f.startMs, f.endMs, limit, offset));
   const page: R[] = [];
+  // Slices of whole hours hold exactly `n` matches, so what each gives is known before it is read:
+  // consecutive ones are read together, in one statement (one round trip on PostgreSQL), and each
+  // read stops at its last match instead of walking on to the start of its oldest hour.
+  let parts: PagePart[] = [];
+  let planned = 0;
+  const readParts = async (): Promise<void> => {
+    const [one] = parts;
+    if (one !== undefined) {
+      const q = parts.length === 1 ? reads.page(tenantId, f, one.startMs, one.endMs, one.limit, one.offset) : reads.pages(tenantId, f, parts);
+      page.push(...(await run.rows(q)));
+    }
+    parts = [];
+    planned = 0;
+  };
   let skip = offset;
   for (const slice of await pageSlices(reads, run.counts, tenantId, f, offset + limit)) {
-    if (page.length >= limit) break;
-    if (slice.exact && slice.n <= skip) {
-      skip -= slice.n;
+    const room = limit - page.length - planned;
+    if (room <= 0) break;
+    if (slice.exact) {
+      if (slice.n <= skip) {
+        skip -= slice.n;
+        continue;
+      }
+      const take = Math.min(room, slice.n - skip);
+      parts.push({ startMs: slice.startMs, endMs: slice.endMs, limit: take, offset: skip });
+      planned += take;
+      skip = 0;
+      if (parts.length >= PARTS_PER_READ) await readParts();
       continue;
     }
-    // A slice of whole hours holds exactly `n` matches: the read stops at the last of them instead of
-    // walking on to the start of its oldest hour (for one match in an hour, half the hour on average).
-    const want = slice.exact ? Math.min(limit - page.length, slice.n - skip) : limit - page.length;
-    const rows = await run.rows(reads.page(tenantId, f, slice.startMs, slice.endMs, want, skip));
+    // A ragged hour at an end of the range: its count includes events outside it, so it is read
+    // alone, after the newer slices.
+    await readParts();
+    const rows = await run.rows(reads.page(tenantId, f, slice.startMs, slice.endMs, limit - page.length, skip));
     page.push(...rows);
     // Rows came back only once the whole offset was passed; none: the slice held at most `skip` matches.
     if (rows.length > 0) skip = 0;
-    else if (skip > 0) skip = Math.max(0, skip - (slice.exact ? slice.n : await run.count(reads.rawCount(tenantId, f, slice.startMs, slice.endMs))));
+    else if (skip > 0) skip = Math.max(0, skip - (await run.count(reads.rawCount(tenantId, f, slice.startMs, slice.endMs))));
   }
+  await readParts();
   return page;
 }

@@ -185,13 +185,33 @@ export function usageReads(d: Dialect) {
      */
     page(tenantId: string, f: UsageFilter, startMs: number, endMs: number, limit: number, offset: number): BuiltQuery {
       const p = new SqlParams(d);
-      const where = eventsWhere(p, tenantId, f, startMs, endMs);
-      const sql = `SELECT id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
-          ${d.pricedAsInt('priced')} AS priced, price_source
-        FROM usage_events WHERE ${where} ORDER BY ts DESC, seq DESC LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
-      return { sql, params: p.values };
+      return { sql: pageSql(p, tenantId, f, { startMs, endMs, limit, offset }), params: p.values };
+    },
+
+    /**
+     * Several such pages of disjoint slices in one statement (one round trip), each read as `page`
+     * reads it, together newest first.
+     */
+    pages(tenantId: string, f: UsageFilter, parts: readonly PagePart[]): BuiltQuery {
+      const p = new SqlParams(d);
+      const each = parts.map((part, i) => `SELECT * FROM (${pageSql(p, tenantId, f, part)}) p${i}`);
+      return { sql: `SELECT * FROM (${each.join('\nUNION ALL\n')}) pages ORDER BY ts DESC, seq DESC`, params: p.values };
     },
   };
+}
+
+/** One slice of a page: its time range and how many of its matches to skip and return. */
+export interface PagePart {
+  startMs: number;
+  endMs: number;
+  limit: number;
+  offset: number;
+}
+
+function pageSql(p: SqlParams, tenantId: string, f: UsageFilter, part: PagePart): string {
+  return `SELECT seq, id, event_type, metric_name, quantity, subscription_id, idempotency_key, ts, received_at, metadata, cost_nano,
+      ${p.dialect.pricedAsInt('priced')} AS priced, price_source
+    FROM usage_events WHERE ${eventsWhere(p, tenantId, f, part.startMs, part.endMs)} ORDER BY ts DESC, seq DESC LIMIT ${p.add(part.limit)} OFFSET ${p.add(part.offset)}`;
 }
 
 /** The reads of one dialect. */
