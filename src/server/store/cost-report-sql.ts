@@ -35,7 +35,7 @@ function valueColumn(d: Dialect, dimension: CostDimension): ValueColumn {
 
 /** The cost-report reads, built for one dialect; pass their rows through `finishDimensionCosts` / `finishCostSeries`. */
 export function costReportReads(d: Dialect) {
-  const tokens = (kind: string): string => d.floatSum(`CASE WHEN token_kind = '${kind}' THEN q END`);
+  const tokens = (kind: string): string => d.tokenSum(`CASE WHEN token_kind = '${kind}' THEN q END`);
   return {
     /** Cost, tokens by kind, events and unpriced events per value of the dimension (unsorted, the null group included). */
     dimensionCosts(tenantId: string, dimension: CostDimension, f: UsageFilter): BuiltQuery {

@@ -4,16 +4,28 @@
  * differ; the engines only execute what it builds. See docs/architecture.md ("One query core") for
  * why this is a small module of our own rather than a query builder.
  */
+import { INTEGER_METRIC_PREFIX } from '../../protocol/limits';
 
 /** What differs between SQLite and PostgreSQL in the statements we share. */
 export interface Dialect {
   /** The placeholder of the n-th (1-based) parameter: `?` or `$n`. */
   placeholder(n: number): string;
   /**
-   * Compensated float sum, 0 over no rows: SQLite's `TOTAL()`, PostgreSQL's `bearlumen_total()`
-   * (the same Kahan-Babuska-Neumaier summation, so both engines return the same bits).
+   * The quantities of one metric summed (the statement groups by `metric_name`), 0 over no rows:
+   * SQLite's `TOTAL()`, a compensated (Kahan-Babuska-Neumaier) sum. PostgreSQL gives the same bits:
+   * `bearlumen_total()`, the same summation in PL/pgSQL, for metrics whose quantities may be
+   * fractional, and for `llm_tokens*` metrics, whose quantities are whole numbers, the exact sum
+   * rounded once (see tokenSum), which is what the compensated sum gives there and far cheaper.
    */
-  floatSum(expr: string): string;
+  metricSum(expr: string): string;
+  /**
+   * Sum of token counts, 0 over no rows, as a double. Token counts are whole numbers (validation
+   * refuses a fractional `llm_tokens*` quantity), and over whole numbers below 2^53 the compensated sum
+   * is the exact sum rounded once: SQLite keeps `TOTAL()`; PostgreSQL sums them as integers (exact) and
+   * rounds once, far cheaper per row than the PL/pgSQL `bearlumen_total()`
+   * (docs/benchmarks.md, "Store at scale": where PostgreSQL's 1-day reads spend their time).
+   */
+  tokenSum(expr: string): string;
   /**
    * Sum of integer nano-USD, 0 over no rows. SQLite sums as a double (`TOTAL`; `SUM` raises on
    * overflow past 2^63), PostgreSQL as NUMERIC (exact); both exact below 2^53.
@@ -46,9 +58,25 @@ export interface Dialect {
 const POSTGRES_METADATA_JSON = `(CASE WHEN metadata ~ '\\\\u(0000|[dD][89a-fA-F])'
   THEN regexp_replace(metadata, '\\\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})', '\\\\ufffd', 'g') ELSE metadata END)::json`;
 
+/** PostgreSQL: the row's metric counts whole numbers (validation refuses fractional `llm_tokens*` quantities). */
+const WHOLE_METRIC = `starts_with(metric_name, '${INTEGER_METRIC_PREFIX}')`;
+const EXACT_LIMIT = 2 ** 53;
+
+/**
+ * PostgreSQL: whole numbers summed exactly and rounded once to a double. Below 2^53 as BIGINT; a larger
+ * one (far past any token count) as NUMERIC read from its text, since a float8 cast to NUMERIC keeps
+ * only 15 digits. `only` restricts the rows (a FILTER condition).
+ */
+function postgresWholeSum(e: string, only?: string): string {
+  const filter = only === undefined ? '' : ` FILTER (WHERE ${only})`;
+  return `(COALESCE(SUM(CASE WHEN abs(${e}) < ${EXACT_LIMIT} THEN (${e})::bigint END)${filter}, 0)
+    + COALESCE(SUM(CASE WHEN abs(${e}) >= ${EXACT_LIMIT} THEN (${e})::text::numeric END)${filter}, 0))::float8`;
+}
+
 export const SQLITE_DIALECT: Dialect = {
   placeholder: () => '?',
-  floatSum: (e) => `TOTAL(${e})`,
+  metricSum: (e) => `TOTAL(${e})`,
+  tokenSum: (e) => `TOTAL(${e})`,
   costSum: (e) => `TOTAL(${e})`,
   unpriced: (c) => `(1 - ${c})`,
   pricedAsInt: (c) => c,
@@ -61,7 +89,8 @@ export const SQLITE_DIALECT: Dialect = {
 
 export const POSTGRES_DIALECT: Dialect = {
   placeholder: (n) => `$${n}`,
-  floatSum: (e) => `bearlumen_total(${e})`,
+  metricSum: (e) => `(${postgresWholeSum(e, WHOLE_METRIC)} + bearlumen_total(${e}) FILTER (WHERE NOT ${WHOLE_METRIC}))`,
+  tokenSum: (e) => postgresWholeSum(e),
   costSum: (e) => `COALESCE(SUM(${e}), 0)`,
   unpriced: (c) => `(CASE WHEN ${c} THEN 0 ELSE 1 END)`,
   pricedAsInt: (c) => `${c}::int`,

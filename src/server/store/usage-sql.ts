@@ -99,7 +99,7 @@ export function rowSource(d: Dialect, p: SqlParams, tenantId: string, f: UsageFi
 
 /** The reads, built for one dialect. */
 export function usageReads(d: Dialect) {
-  const tokens = (kind: string): string => d.floatSum(`CASE WHEN token_kind = '${kind}' THEN q END`);
+  const tokens = (kind: string): string => d.tokenSum(`CASE WHEN token_kind = '${kind}' THEN q END`);
   return {
     /** Per-metric (and per-window) aggregates, sorted by metric (bytes) then window start. */
     aggregate(tenantId: string, f: UsageFilter, window: AggregationWindow | null): BuiltQuery {
@@ -107,7 +107,7 @@ export function usageReads(d: Dialect) {
       const from = rowSource(d, p, tenantId, f, window === 'HOUR' ? HOUR_MS : DAY_MS);
       const w = window === null ? 0 : WINDOW_MS[window];
       const bucket = window === null ? d.nullBigint : `(t / ${w}) * ${w}`;
-      const sql = `SELECT metric_name AS "metricName", ${bucket} AS "windowStartMs", ${d.floatSum('q')} AS "totalQuantity",
+      const sql = `SELECT metric_name AS "metricName", ${bucket} AS "windowStartMs", ${d.metricSum('q')} AS "totalQuantity",
           SUM(n) AS "eventCount", MIN(qmin) AS "minQuantity", MAX(qmax) AS "maxQuantity", ${d.costSum('cost')} AS "costNanoUsd"
         FROM ${from} GROUP BY metric_name, "windowStartMs" ORDER BY ${d.byteOrder('metric_name')}, "windowStartMs"`;
       return { sql, params: p.values };
@@ -128,7 +128,7 @@ export function usageReads(d: Dialect) {
     summaryMetrics(tenantId: string, f: UsageFilter): BuiltQuery {
       const p = new SqlParams(d);
       const from = rowSource(d, p, tenantId, f, DAY_MS);
-      const sql = `SELECT metric_name AS "metricName", ${d.floatSum('q')} AS "totalQuantity", SUM(n) AS "eventCount"
+      const sql = `SELECT metric_name AS "metricName", ${d.metricSum('q')} AS "totalQuantity", SUM(n) AS "eventCount"
         FROM ${from} GROUP BY metric_name ORDER BY ${d.byteOrder('metric_name')}`;
       return { sql, params: p.values };
     },

@@ -136,6 +136,25 @@ describeEachStore('store: usage reads', (store) => {
     expect(s.metrics[0]).toEqual({ metricName: 'B', totalQuantity: 0.30000000000000004, eventCount: 2 });
   });
 
+  it('a fractional metric sums to the compensated sum on every engine, a token metric to its exact sum', async () => {
+    // 652.272 + 20.287: the compensated sum (SQLite's TOTAL) rounds the exact binary sum to
+    // 672.5590000000001; summing the decimals the two doubles print as gives 672.559 instead.
+    const tenant = await freshTenant(store());
+    const fractional = [652.272, 20.287].map((quantity, i) => usageEvent({ timestampMs: T0 + i, metricName: 'gpu_seconds', eventType: 'gpu', quantity, tokenKind: null }));
+    const tokens = [2 ** 52, 1, 1].map((quantity, i) => usageEvent({ timestampMs: T0 + i, quantity }));
+    // Past 2^53: summed without overflow or error, every digit kept (a float8 cast to NUMERIC keeps 15).
+    const huge = Array.from({ length: 11 }, (_, i) => usageEvent({ timestampMs: T0 + i, metricName: 'llm_tokens_output', tokenKind: 'output', quantity: 987_654_321_098_765 }));
+    expect((await store().insertUsageEvents(tenant, [...fractional, ...tokens, ...huge])).ok).toBe(true);
+    const totals = { gpu_seconds: 672.5590000000001, llm_tokens_input: 2 ** 52 + 2, llm_tokens_output: Number(987_654_321_098_765n * 11n) };
+    for (const window of [null, 'DAY'] as const) {
+      const rows = await store().aggregateUsage(tenant, ALL, window);
+      expect(Object.fromEntries(rows.map((row) => [row.metricName, row.totalQuantity]))).toEqual(totals);
+    }
+    const summary = await store().summarizeUsage(tenant, ALL);
+    expect(Object.fromEntries(summary.metrics.map((row) => [row.metricName, row.totalQuantity]))).toEqual(totals);
+    expect(summary).toMatchObject({ inputTokens: totals.llm_tokens_input, outputTokens: totals.llm_tokens_output });
+  });
+
   it('summary over an empty range is all zeros', async () => {
     expect(await store().summarizeUsage(t, { startMs: 0, endMs: 1 })).toEqual({
       totalEvents: 0,
