@@ -1,14 +1,7 @@
 import type { UsageEventInput } from '../protocol/types';
+import { PIECE_BYTES } from './json-piece';
 import type { PendingEvent } from './pending-event';
 import type { EncodedRun } from './spool/runs';
-
-/**
- * Estimated JSON bytes per encoded piece. Node 22 and 24 build any string over ~128 KiB in V8's
- * large-object space and JSON.stringify slows ~5× past that size; Node 18 and 20 pay a similar price
- * to turn such a string into bytes for gzip. Pieces this small stay fast on all four (measured in
- * docs/benchmarks.md, "Batch body encoding"); an event is at most ~11 KB, so no piece nears the cliff.
- */
-const PIECE_BYTES = 32 * 1024;
 
 const OPEN = Buffer.from('{"events":[');
 const CLOSE = Buffer.from(']}');

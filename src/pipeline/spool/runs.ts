@@ -1,11 +1,5 @@
+import { PIECE_BYTES } from '../json-piece';
 import type { Segment, SpoolEntry } from './segment';
-
-/**
- * Estimated JSON bytes per run. One JSON.stringify of a few dozen same-shaped events costs about half
- * of one call per event, and a run this small stays clear of the ~128 KiB string size past which
- * Node 22 and 24 serialise ~5× slower (docs/benchmarks.md, "Batch body encoding", "Spool records").
- */
-export const RUN_BYTES = 32 * 1024;
 
 /**
  * Consecutive events of one group write encoded together: `json` is `[e1,…,en]`, written to the spool
@@ -34,7 +28,7 @@ export interface EncodedGroup<E extends SpoolEntry> {
 }
 
 /**
- * Cuts `group` into runs of about RUN_BYTES and encodes each with one JSON.stringify. A run never
+ * Cuts `group` into runs of about PIECE_BYTES and encodes each with one JSON.stringify. A run never
  * crosses a batch start (`starts`: ascending indexes into `group` where the pipeline began a new
  * batch), so a batch is made of whole runs and its body reuses their text. Settled entries are left out.
  */
@@ -49,7 +43,7 @@ export function encodeRuns<E extends SpoolEntry>(group: readonly E[], starts: re
     const entry = group[i] as E;
     let startsBatch = false;
     while (nextStart < starts.length && (starts[nextStart] as number) <= i) startsBatch = starts[nextStart++] === i;
-    if (events.length > 0 && (startsBatch || bytes >= RUN_BYTES)) {
+    if (events.length > 0 && (startsBatch || bytes >= PIECE_BYTES)) {
       jsons.push(JSON.stringify(events));
       ends.push(entries.length);
       events = [];
