@@ -217,7 +217,7 @@ export class PostgresUsage {
     const kept = { ...filter, startMs: Math.max(filter.startMs, await this.#retainedFromMs()) };
     if (kept.startMs >= kept.endMs) return { events: [], total: 0 };
     const rows = await readPage<UsageEventRow>(READS, this.#pageRunner, tenantId, kept, limit, offset);
-    const total = (await this.#all<{ n: number }>(READS.count(tenantId, kept)))[0]?.n ?? 0;
+    const total = await this.#pageRunner.count(READS.count(tenantId, kept));
     return { events: rows.map(toUsageEvent), total };
   }
 

@@ -79,8 +79,7 @@ export class SqliteUsage {
     const kept = { ...filter, startMs: Math.max(filter.startMs, this.#retainedFromMs()) };
     if (kept.startMs >= kept.endMs) return { events: [], total: 0 };
     const rows = await readPage<UsageEventRow>(READS, this.#pageRunner, tenantId, kept, limit, offset);
-    const count = READS.count(tenantId, kept);
-    const total = (this.stmt(count.sql).get(...count.params) as { n: number }).n;
+    const total = await this.#pageRunner.count(READS.count(tenantId, kept));
     return { events: rows.map(toUsageEvent), total };
   }
 
