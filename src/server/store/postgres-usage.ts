@@ -12,6 +12,7 @@ import { costReportReads, finishCostSeries, finishDimensionCosts } from './cost-
 import { POSTGRES_DIALECT, type BuiltQuery } from './dialect';
 import { completeAsIs, sameBillable, type Conflict } from './ingest-keys';
 import { isRetryableTransactionError, withTransaction } from './postgres-pool';
+import { loadEventCopy, UNIQUE_VIOLATION, type EventCopy } from './postgres-copy';
 import { PostgresRollups } from './postgres-rollups';
 import { RETAINED_FROM_KEY } from './rollup-sql';
 import { DAY_MS, rollupDeltas, type RollupDelta } from './rollups';
@@ -122,6 +123,7 @@ function resolve(
 /** Base of `PostgresStore`: owns the pool and the usage queries. */
 export class PostgresUsage {
   readonly #rollups = new PostgresRollups();
+  readonly #copy = loadEventCopy();
 
   protected constructor(protected readonly pool: pg.Pool) {}
 
@@ -155,10 +157,18 @@ export class PostgresUsage {
     // Dimension sets get their ids before the transaction, so it holds its row locks briefly.
     const deltas = rollupDeltas(fresh.values());
     await this.#rollups.prepare(this.pool, tenantId, deltas);
+    let copy = await this.#copy;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await withTransaction(this.pool, (client) => this.#insertFresh(client, tenantId, events, fresh, new Map(stored), deltas), (result) => result.ok);
+        const viaCopy = copy;
+        return await withTransaction(this.pool, (client) => this.#insertFresh(client, viaCopy, tenantId, events, fresh, new Map(stored), deltas), (result) => result.ok);
       } catch (error) {
+        // A key stored by another replica since our read: the insert path skips it and reads it back.
+        if (copy !== null && (error as { code?: unknown }).code === UNIQUE_VIOLATION) {
+          copy = null;
+          attempt -= 1;
+          continue;
+        }
         if (attempt >= MAX_INSERT_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
       }
     }
@@ -170,6 +180,7 @@ export class PostgresUsage {
    */
   async #insertFresh(
     client: pg.PoolClient,
+    copy: EventCopy | null,
     tenantId: string,
     events: readonly UsageEventIdentity[],
     freshByKey: ReadonlyMap<string, NewUsageEvent>,
@@ -177,6 +188,11 @@ export class PostgresUsage {
     deltas: readonly RollupDelta[],
   ): Promise<InsertUsageEventsResult> {
     const fresh = [...freshByKey.values()];
+    if (copy !== null) {
+      await copy.insert(client, tenantId, fresh);
+      await this.#rollups.add(client, tenantId, deltas);
+      return resolve(events, stored, freshByKey);
+    }
     const inserted = await client.query<{ idempotency_key: string }>({
       name: 'bearlumen_insert_events',
       text: INSERT_EVENTS_SQL,

@@ -154,3 +154,63 @@ describeEachStore('store: usage ingest (idempotency)', (store) => {
     expect(replay).toMatchObject({ ok: true, recordedCount: 0 });
   });
 });
+
+// PostgreSQL stores new events with COPY's text format, where tab, newline, carriage return and
+// backslash have a meaning and `\N` is null; every text column must still come back as given.
+describeEachStore('store: usage ingest (text and numbers round-trip)', (store) => {
+  const AWKWARD = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash', '\\N', '\\.', '"quoted"', '', 'ünïcödé 😀', 'end\\'];
+
+  it('every text column and number comes back exactly as it was stored', async () => {
+    const t = await freshTenant(store());
+    const quantities = [0.1 + 0.2, 1e-300, 5e-324, 123_456_789.123, 2 ** 53 - 1, 7];
+    const events = AWKWARD.map((s, i) =>
+      usageEvent({
+        idempotencyKey: `key ${s} ${i}`,
+        eventType: `type ${s}`,
+        metricName: `metric ${s}`,
+        quantity: quantities[i % quantities.length] as number,
+        subscriptionId: `sub ${s}`,
+        metadataJson: JSON.stringify({ note: s, agent_id: `agent ${s}` }),
+        agentId: `agent ${s}`,
+        workflowId: `flow ${s}`,
+        priceSource: `source ${s}`,
+        costNanoUsd: 2 ** 53 - 1 - i,
+        priced: i % 2 === 0,
+        timestampMs: T0 + i,
+      }),
+    );
+    const result = await store().insertUsageEvents(t, events);
+    expect(result).toMatchObject({ ok: true, recordedCount: AWKWARD.length });
+    const range = { startMs: 0, endMs: T0 * 2 };
+    const { events: stored } = await store().queryUsageEvents(t, range, 100, 0);
+    const byKey = new Map(stored.map((e) => [e.idempotencyKey, e]));
+    for (const [i, e] of events.entries()) {
+      expect(byKey.get(e.idempotencyKey)).toMatchObject({
+        eventId: e.id,
+        eventType: e.eventType,
+        metricName: e.metricName,
+        quantity: e.quantity,
+        subscriptionId: e.subscriptionId,
+        metadata: { note: AWKWARD[i], agent_id: `agent ${AWKWARD[i]}` },
+        costNanoUsd: e.costNanoUsd,
+        priced: e.priced,
+        priceSource: e.priceSource,
+      });
+    }
+    // The denormalised attribution columns, read back through a filter and the value list.
+    expect((await store().attributionValues(t, 'workflow_id', range)).sort()).toEqual(AWKWARD.map((s) => `flow ${s}`).sort());
+    for (const s of AWKWARD) {
+      const page = await store().queryUsageEvents(t, { ...range, agentId: `agent ${s}` }, 10, 0);
+      expect(page.events.map((e) => e.metadata['note'])).toEqual([s]);
+    }
+  });
+
+  it('a null subscription and price source stay null, not the text "\\N"', async () => {
+    const t = await freshTenant(store());
+    const e = usageEvent({ subscriptionId: null, priceSource: null, agentId: null });
+    await store().insertUsageEvents(t, [e]);
+    const { events } = await store().queryUsageEvents(t, { startMs: 0, endMs: T0 * 2 }, 10, 0);
+    expect(events[0]).toMatchObject({ subscriptionId: null, priceSource: null });
+    expect(await store().attributionValues(t, 'agent_id', { startMs: 0, endMs: T0 * 2 })).toEqual([]);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * PostgreSQL only: races between writers on one database.
+ * - Two writers inserting overlapping keys in opposite orders can deadlock on the unique index. The
+ *   server's transaction is retried, and the retry resolves the keys against what the other writer
+ *   committed (duplicates, not errors, not double rows).
+ * - New events go in with COPY, which has no ON CONFLICT: a key that another writer commits after
+ *   the store read the batch's keys fails the COPY, and the batch then goes through the insert path.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES, usageEvent, type OpenedStore } from './engines';
+
+async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers', () => {
+  let opened: OpenedStore | undefined;
+  beforeAll(async () => {
+    opened = await POSTGRES.open('deadlock');
+  });
+  afterAll(async () => {
+    await opened?.dispose();
+  });
+
+  it('a deadlocked batch is retried and reports the other writer’s events as duplicates', async () => {
+    if (opened?.url === undefined) throw new Error('postgres store not opened');
+    const { store, url } = opened;
+    const tenantId = (await store.ensureTenant('deadlock')).id;
+    const [a, b] = [usageEvent(), usageEvent()];
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      const insert = (e: typeof a, id: string) =>
+        other.query(
+          `INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts, received_at,
+             metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
+           VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, '{}', NULL, NULL, $9, $10, true, 'test')`,
+          [id, tenantId, e.idempotencyKey, e.eventType, e.metricName, e.quantity, e.timestampMs, e.receivedAtMs, e.tokenKind, e.costNanoUsd],
+        );
+      // The other writer holds b; the store inserts a, then waits for b.
+      await other.query('BEGIN');
+      await insert(b, 'evt_other_b');
+      const storeCall = store.insertUsageEvents(tenantId, [a, b]);
+      await waitUntil(async () => {
+        const { rows } = await other.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'bearlumen' AND wait_event_type = 'Lock'",
+        );
+        return Number(rows[0]?.n) > 0;
+      }, 'the store waits for the other writer');
+      // Now the other writer wants a: a cycle. The store waited first, so its deadlock check fires
+      // first and its transaction is the victim; ours then gets a and commits.
+      await insert(a, 'evt_other_a');
+      await other.query('COMMIT');
+      expect(await storeCall).toEqual({
+        ok: true,
+        recordedCount: 0,
+        results: [
+          { eventId: 'evt_other_a', recorded: false },
+          { eventId: 'evt_other_b', recorded: false },
+        ],
+      });
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('a key another writer commits during the COPY is a duplicate; the rest of the batch is stored once and counted once', async () => {
+    if (opened?.url === undefined) throw new Error('postgres store not opened');
+    const { store, url } = opened;
+    const tenantId = (await store.ensureTenant('copy-race')).id;
+    const [a, b, c] = [usageEvent(), usageEvent(), usageEvent()];
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      // The other writer holds b, uncommitted: the store's read does not see it, its COPY waits for it.
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts, received_at,
+           metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
+         VALUES ('evt_other_b', $1, $2, $3, $4, $5, NULL, $6, $7, '{}', NULL, NULL, $8, $9, true, 'test')`,
+        [tenantId, b.idempotencyKey, b.eventType, b.metricName, b.quantity, b.timestampMs, b.receivedAtMs, b.tokenKind, b.costNanoUsd],
+      );
+      const storeCall = store.insertUsageEvents(tenantId, [a, b, c]);
+      await waitUntil(async () => {
+        const { rows } = await other.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'bearlumen' AND wait_event_type = 'Lock'",
+        );
+        return Number(rows[0]?.n) > 0;
+      }, 'the store waits for the other writer');
+      await other.query('COMMIT');
+      expect(await storeCall).toEqual({
+        ok: true,
+        recordedCount: 2,
+        results: [
+          { eventId: a.id, recorded: true },
+          { eventId: 'evt_other_b', recorded: false },
+          { eventId: c.id, recorded: true },
+        ],
+      });
+      const events = await other.query<{ id: string }>('SELECT id FROM usage_events WHERE tenant_id = $1 ORDER BY id', [tenantId]);
+      expect(events.rows.map((r) => r.id)).toEqual([a.id, c.id, 'evt_other_b'].sort());
+      // Only the store's own two events add to its rollups (the other writer's row was inserted by hand).
+      const counted = await other.query<{ n: string }>('SELECT sum(event_count) AS n FROM usage_rollups WHERE tenant_id = $1 AND grain = $2', [
+        tenantId,
+        3_600_000,
+      ]);
+      expect(Number(counted.rows[0]?.n)).toBe(2);
+    } finally {
+      await other.end();
+    }
+  });
+});
