@@ -11,6 +11,7 @@
 //   npm run build && node bench/run.mjs --only server:scale --runs 1
 //   node bench/cases/server-scale.mjs '{"n":200000}'        (a quick look; DATABASE_URL for PostgreSQL)
 //   node bench/cases/server-scale.mjs '{"postgres":false}'  (SQLite only, even with DATABASE_URL set)
+//   node bench/cases/server-scale.mjs '{"sqlite":false}'    (PostgreSQL only)
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -175,7 +176,7 @@ async function main() {
   try {
     const file = join(dir, 'scale.db');
     const sqliteSize = () => ['', '-wal'].reduce((s, suffix) => s + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0);
-    results.push(await measure({ name: 'SQLite', options: { dbPath: file }, size: async () => sqliteSize() }, args));
+    if (args.sqlite !== false) results.push(await measure({ name: 'SQLite', options: { dbPath: file }, size: async () => sqliteSize() }, args));
     rmSync(dir, { recursive: true, force: true });
     const url = args.postgres === false ? undefined : process.env.BEARLUMEN_TEST_DATABASE_URL || process.env.DATABASE_URL;
     if (url) {

@@ -34,7 +34,7 @@ export interface PostgresPoolOptions {
 /** Create the pool. Connections open lazily; the first query reports an unreachable server. */
 export function createPool(options: PostgresPoolOptions): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: withExactFloats(options.connectionString),
+    connectionString: withSessionSettings(options.connectionString),
     max: options.poolSize ?? 10,
     types: NUMERIC_TYPES,
     application_name: 'bearlumen',
@@ -47,20 +47,26 @@ export function createPool(options: PostgresPoolOptions): pg.Pool {
 }
 
 /**
- * Doubles must come back bit-exact: duplicate detection compares quantities with ===, and sums must
- * equal SQLite's. Any `extra_float_digits` > 0 gives shortest-exact output on PostgreSQL >= 12 (17
- * digits before); a server or role configured with 0 would round to 15 digits. Appending it to the
- * URL's libpq `options` makes it a startup parameter: no extra round trip, and a `search_path`
- * given there is kept.
+ * Session settings, as libpq startup `options` of the URL (no extra round trip; a `search_path`
+ * given there is kept):
+ * - `jit=off` first, so a URL that asks for JIT keeps it. The store's reads are short (rollup rows
+ *   and at most a few hours of raw events), but their estimated cost passes the JIT thresholds, and
+ *   compiling a filtered page's statement took 1.4 s of its 1.5 s at 10M events
+ *   (docs/benchmarks.md, "JIT").
+ * - `extra_float_digits=3` last, so nothing overrides it. Doubles must come back bit-exact: duplicate
+ *   detection compares quantities with ===, and sums must equal SQLite's. Any value > 0 gives
+ *   shortest-exact output on PostgreSQL >= 12 (17 digits before); a server or role configured with 0
+ *   would round to 15 digits.
  */
-function withExactFloats(connectionString: string): string {
+export function withSessionSettings(connectionString: string): string {
   let url: URL;
   try {
     url = new URL(connectionString);
   } catch {
     return connectionString; // not a URL (e.g. a socket path): pg parses it as it is
   }
-  url.searchParams.set('options', `${url.searchParams.get('options') ?? ''} -c extra_float_digits=3`.trim());
+  const given = url.searchParams.get('options');
+  url.searchParams.set('options', ['-c jit=off', given, '-c extra_float_digits=3'].filter((o) => o !== null && o.trim() !== '').join(' '));
   return url.toString();
 }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStore } from '@bearlumen/node-sdk/server';
 import { POSTGRES, T0, usageEvent } from './engines';
 import { TEST_DATABASE_URL, createTestSchema } from '../../helpers/postgres-database';
+import { createPool } from '../../../src/server/store/postgres-pool';
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -47,6 +48,34 @@ describe('createStore', () => {
       expect(await store.insertUsageEvents(tenant, [{ ...event, id: 'evt_again' }])).toMatchObject({ ok: true, recordedCount: 0 });
     } finally {
       await store.close();
+      await schema.drop();
+    }
+  });
+});
+
+describe.skipIf(!POSTGRES.available())('store [postgres]: session settings', () => {
+  const show = async (url: string, setting: string): Promise<string> => {
+    const pool = createPool({ connectionString: url, poolSize: 1 });
+    try {
+      const { rows } = await pool.query<Record<string, string>>(`SHOW ${setting}`);
+      return rows[0]?.[setting] ?? '';
+    } finally {
+      await pool.end();
+    }
+  };
+
+  it('turns JIT compilation off unless the URL asks for it, and always keeps floats exact', async () => {
+    const schema = await createTestSchema('session');
+    try {
+      expect(await show(schema.url, 'jit')).toBe('off');
+      expect(await show(schema.url, 'extra_float_digits')).toBe('3');
+      // The URL's own options keep their schema, and its own choice of JIT wins.
+      const url = new URL(schema.url);
+      url.searchParams.set('options', `${url.searchParams.get('options') ?? ''} -c jit=on -c extra_float_digits=0`);
+      expect(await show(url.toString(), 'jit')).toBe('on');
+      expect(await show(url.toString(), 'extra_float_digits')).toBe('3');
+      expect(await show(url.toString(), 'search_path')).toBe(await show(schema.url, 'search_path'));
+    } finally {
       await schema.drop();
     }
   });
