@@ -1,8 +1,10 @@
 /**
- * PostgreSQL only: ingest must reach events through the unique index even on a fresh table that
- * autovacuum has not analysed yet. Without statistics the planner takes `key = ANY(1000 keys)` for
- * a match of most rows and scans the whole table on every batch; the check is the table's
- * sequential-scan counter, not a timing.
+ * PostgreSQL only, checked through the server's own counters (pg_stat_user_tables), not timings:
+ * - ingest must reach events through the unique index even on a fresh table that autovacuum has not
+ *   analysed yet. Without statistics the planner takes `key = ANY(1000 keys)` for a match of most
+ *   rows and scans the whole table on every batch;
+ * - updates of rollup rows must mostly stay on their page (HOT): otherwise every batch leaves dead
+ *   row versions and new index entries behind, and reads scan the bloat.
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +53,38 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: ingest plans', () => {
       }
       expect(after.idx - before.idx).toBeGreaterThanOrEqual(10);
       expect(after.seq - before.seq).toBe(0);
+    } finally {
+      await admin.end();
+      await opened.dispose();
+    }
+  });
+
+  it('rollup rows updated batch after batch stay on their page (HOT updates)', async () => {
+    const opened = await POSTGRES.open('hot');
+    const url = opened.url as string;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const updates = async () => {
+      const { rows } = await admin.query<{ upd: string; hot: string }>(
+        "SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relid = 'usage_rollups'::regclass",
+      );
+      return { all: Number(rows[0]?.upd), hot: Number(rows[0]?.hot) };
+    };
+    try {
+      const tenant = (await opened.store.ensureTenant('hot')).id;
+      // 500 dimension sets in one hour: 1000 rollup rows (hour and day), many pages of them; each
+      // later batch updates every one of them.
+      const batch = () => Array.from({ length: 500 }, (_, i) => usageEvent({ agentId: `agent-${i}` }));
+      for (let b = 0; b < 4; b++) expect(await opened.store.insertUsageEvents(tenant, batch())).toMatchObject({ ok: true, recordedCount: 500 });
+      // Closing the store ends its backends, which flushes their counters; read until they show up.
+      await opened.store.close();
+      let seen = await updates();
+      for (let i = 0; i < 50 && seen.all < 3 * 1000; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        seen = await updates();
+      }
+      expect(seen.all).toBe(3 * 1000);
+      expect(seen.hot / seen.all).toBeGreaterThan(0.9);
     } finally {
       await admin.end();
       await opened.dispose();
