@@ -16,7 +16,7 @@ import { loadEventCopy, UNIQUE_VIOLATION, type EventCopy } from './postgres-copy
 import { PostgresRollups } from './postgres-rollups';
 import { RETAINED_FROM_KEY } from './rollup-sql';
 import { DAY_MS, rollupDeltas, type RollupDelta } from './rollups';
-import { readPage, type PageRunner } from './usage-page';
+import { readPage, type BucketCount, type PageRunner } from './usage-page';
 import { usageReads } from './usage-sql';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
@@ -238,7 +238,7 @@ export class PostgresUsage {
   }
 
   readonly #pageRunner: PageRunner<UsageEventRow> = {
-    counts: (q) => this.#all<{ bucket: number; n: number }>(q),
+    counts: (q) => this.#all<BucketCount>(q),
     count: async (q) => (await this.#all<{ n: number }>(q))[0]?.n ?? 0,
     rows: (q) => this.#all<UsageEventRow>(q),
   };

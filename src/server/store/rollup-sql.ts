@@ -8,7 +8,7 @@ import type { RollupDelta, RollupDims } from './rollups';
 
 /** Columns of a rollup row, in insert order (after tenant_id). */
 export const ROLLUP_COLUMNS = [
-  'grain', 'bucket', 'dim_id', 'event_count', 'quantity_sum', 'cost_sum', 'unpriced_count', 'quantity_min', 'quantity_max',
+  'grain', 'bucket', 'dim_id', 'event_count', 'quantity_sum', 'cost_sum', 'unpriced_count', 'quantity_min', 'quantity_max', 'ts_min', 'ts_max',
   // The dimension set's values, copied onto the row so reads filter and group without a join.
   'subscription_id', 'agent_id', 'workflow_id', 'model', 'provider', 'metric_name', 'event_type', 'token_kind',
 ] as const;
@@ -16,12 +16,18 @@ export const ROLLUP_COLUMNS = [
 /** Columns of a dimension set, in insert order (after tenant_id). */
 export const DIM_COLUMNS = ['dim_key', 'subscription_id', 'agent_id', 'workflow_id', 'model', 'provider', 'metric_name', 'event_type', 'token_kind'] as const;
 
-/** An existing row absorbs a delta: counts and sums add, minima and maxima widen. */
+/**
+ * An existing row absorbs a delta: counts and sums add, minima and maxima widen. The time bounds of a
+ * row written before they were kept are null (unknown) and stay null: widening them from the new
+ * events alone would leave the row's older events outside.
+ */
 export function rollupConflictClause(d: Dialect): string {
   const add = (c: string): string => `${c} = usage_rollups.${c} + excluded.${c}`;
+  const bound = (c: string, widen: string): string => `${c} = CASE WHEN usage_rollups.${c} IS NULL THEN NULL ELSE ${widen} END`;
   return `ON CONFLICT (tenant_id, grain, bucket, dim_id) DO UPDATE SET ${add('event_count')}, ${add('quantity_sum')}, ${add('cost_sum')},
     ${add('unpriced_count')}, quantity_min = ${d.least('usage_rollups.quantity_min', 'excluded.quantity_min')},
-    quantity_max = ${d.greatest('usage_rollups.quantity_max', 'excluded.quantity_max')}`;
+    quantity_max = ${d.greatest('usage_rollups.quantity_max', 'excluded.quantity_max')},
+    ${bound('ts_min', d.least('usage_rollups.ts_min', 'excluded.ts_min'))}, ${bound('ts_max', d.greatest('usage_rollups.ts_max', 'excluded.ts_max'))}`;
 }
 
 /** The values of one rollup row in `ROLLUP_COLUMNS` order. */
@@ -29,6 +35,7 @@ export function rollupValues(delta: RollupDelta, dimId: number): unknown[] {
   const d = delta.dims;
   return [
     delta.grain, delta.bucket, dimId, delta.eventCount, delta.quantitySum, delta.costSum, delta.unpricedCount, delta.quantityMin, delta.quantityMax,
+    delta.tsMin, delta.tsMax,
     d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind,
   ];
 }
@@ -53,7 +60,8 @@ export const SQLITE_DIM_INSERT = `INSERT INTO usage_dims (tenant_id, ${DIM_COLUM
 export function postgresRollupUpsert(d: Dialect): string {
   return `INSERT INTO usage_rollups (tenant_id, ${ROLLUP_COLUMNS.join(', ')})
     SELECT $1, r.* FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[], $7::numeric[], $8::bigint[],
-      $9::float8[], $10::float8[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+      $9::float8[], $10::float8[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+      $19::text[], $20::text[])
       AS r(${ROLLUP_COLUMNS.join(', ')})
     ${rollupConflictClause(d)}`;
 }

@@ -39,6 +39,9 @@ export interface RollupDelta {
   unpricedCount: number;
   quantityMin: number;
   quantityMax: number;
+  /** Earliest and latest event time (ms) among the events: where in the bucket they lie (usage-page.ts). */
+  tsMin: number;
+  tsMax: number;
 }
 
 /**
@@ -174,6 +177,8 @@ export function rollupDeltas(events: Iterable<RollupEvent>): RollupDelta[] {
           unpricedCount: unpriced,
           quantityMin: e.quantity,
           quantityMax: e.quantity,
+          tsMin: e.timestampMs,
+          tsMax: e.timestampMs,
         };
         buckets.set(bucket, delta);
         all.push(delta);
@@ -184,6 +189,8 @@ export function rollupDeltas(events: Iterable<RollupEvent>): RollupDelta[] {
         d.unpricedCount += unpriced;
         if (e.quantity < d.quantityMin) d.quantityMin = e.quantity;
         if (e.quantity > d.quantityMax) d.quantityMax = e.quantity;
+        if (e.timestampMs < d.tsMin) d.tsMin = e.timestampMs;
+        if (e.timestampMs > d.tsMax) d.tsMax = e.timestampMs;
       }
     }
   }

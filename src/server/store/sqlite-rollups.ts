@@ -7,7 +7,7 @@ import { SQLITE_DIALECT } from './dialect';
 import { SQLITE_DIM_INSERT, backfillSelect, dimValues, rollupValues, sqliteRollupUpsert } from './rollup-sql';
 import { DimCache, rollupDeltas, rollupEventOf, unknownDims, type RollupEvent, type RollupSourceRow } from './rollups';
 
-/** Rollup rows per upsert statement (18 parameters each). */
+/** Rollup rows per upsert statement (20 parameters each). */
 const UPSERT_CHUNK = 50;
 
 /** Adds events to the rollups of one connection. */

@@ -13,7 +13,7 @@ import { completeAsIs } from './ingest-keys';
 import { RETAINED_FROM_KEY } from './rollup-sql';
 import { DAY_MS } from './rollups';
 import { createSqliteIngest, type SqliteIngest } from './sqlite-ingest';
-import { readPage, type PageRunner } from './usage-page';
+import { readPage, type BucketCount, type PageRunner } from './usage-page';
 import { usageReads } from './usage-sql';
 import { toUsageEvent, type UsageEventRow } from './rows';
 import type {
@@ -84,7 +84,7 @@ export class SqliteUsage {
   }
 
   readonly #pageRunner: PageRunner<UsageEventRow> = {
-    counts: async (q) => this.#all(q) as { bucket: number; n: number }[],
+    counts: async (q) => this.#all(q) as BucketCount[],
     count: async (q) => (this.stmt(q.sql).get(...q.params) as { n: number }).n,
     rows: async (q) => this.#all(q) as UsageEventRow[],
   };

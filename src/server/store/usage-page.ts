@@ -26,12 +26,22 @@ export interface PageSlice {
   n: number;
   /** The slice is made of whole hours inside the range, so `n` is exactly its number of matches. */
   exact: boolean;
+  /** Start of the slice's oldest hour (slices of adjacent whole hours merge). */
+  hourMs: number;
+}
+
+/** A bucket's matching events: their count and, when the rollups know them, their earliest and latest times. */
+export interface BucketCount {
+  bucket: number;
+  n: number;
+  tmin: number | null;
+  tmax: number | null;
 }
 
 /** How an engine runs the statements of a page. */
 export interface PageRunner<R> {
-  /** Rows `{ bucket, n }` of `bucketCounts`. */
-  counts(q: BuiltQuery): Promise<readonly { bucket: number; n: number }[]>;
+  /** Rows of `bucketCounts`. */
+  counts(q: BuiltQuery): Promise<readonly BucketCount[]>;
   /** The single `n` of `rawCount`. */
   count(q: BuiltQuery): Promise<number>;
   /** Event rows of `page`. */
@@ -44,7 +54,9 @@ const DAY_STEP = 8;
 /**
  * The slices of the filtered range that hold matching events, newest first, down to the first one
  * after which the exact counts reach `need` (offset + limit), or all of them when they never do.
- * Contiguous whole hours are merged into one slice.
+ * An hour's slice spans only the times of its matches where the rollups keep them (an hour with
+ * one match is read at that match's millisecond, not along the whole hour); slices of adjacent
+ * whole hours merge into one.
  */
 export async function pageSlices(
   reads: UsageReads,
@@ -63,15 +75,19 @@ export async function pageSlices(
     for (const day of days) {
       const hours = await counts(reads.bucketCounts(tenantId, f, HOUR_MS, Math.max(day.bucket, firstHour), Math.min(day.bucket + DAY_MS, f.endMs), 24));
       for (const hour of hours) {
-        const startMs = Math.max(hour.bucket, f.startMs);
-        const endMs = Math.min(hour.bucket + HOUR_MS, f.endMs);
-        const exact = startMs === hour.bucket && endMs === hour.bucket + HOUR_MS;
+        const hourEnd = hour.bucket + HOUR_MS;
+        // Every match of the hour lies in [tmin, tmax]; without bounds, anywhere in the hour.
+        const startMs = Math.max(hour.tmin ?? hour.bucket, f.startMs);
+        const endMs = Math.min(hour.tmax === null ? hourEnd : hour.tmax + 1, f.endMs);
+        if (startMs >= endMs) continue; // a ragged hour whose matches all lie outside the range
+        const exact = hour.bucket >= f.startMs && hourEnd <= f.endMs;
         const last = slices[slices.length - 1];
-        if (exact && last !== undefined && last.exact && last.startMs === endMs) {
+        if (exact && last !== undefined && last.exact && last.hourMs === hourEnd) {
           last.startMs = startMs;
+          last.hourMs = hour.bucket;
           last.n += hour.n;
         } else {
-          slices.push({ startMs, endMs, n: hour.n, exact });
+          slices.push({ startMs, endMs, n: hour.n, exact, hourMs: hour.bucket });
         }
         if (exact) seen += hour.n;
         if (seen >= need) return slices;

@@ -154,14 +154,17 @@ export function usageReads(d: Dialect) {
 
     /**
      * Matching events per `grain` bucket (hour or day rows) starting in [startMs, endMs), newest
-     * first, at most `limit` buckets (columns `bucket`, `n`). A bucket's count includes its events
-     * outside [startMs, endMs) too.
+     * first, at most `limit` buckets (columns `bucket`, `n`, and `tmin` / `tmax`: the earliest and
+     * latest of those events' times, null when a row written before the rollups kept them is among
+     * the bucket's). A bucket's count includes its events outside [startMs, endMs) too.
      */
     bucketCounts(tenantId: string, f: UsageFilter, grain: number, startMs: number, endMs: number, limit: number): BuiltQuery {
       const p = new SqlParams(d);
       let where = `tenant_id = ${p.add(tenantId)} AND grain = ${p.add(grain)} AND bucket >= ${p.add(startMs)} AND bucket < ${p.add(endMs)}`;
       for (const [column, value] of filterColumns(f)) where += ` AND ${column} = ${p.add(value)}`;
-      const sql = `SELECT bucket, SUM(event_count) AS n FROM usage_rollups WHERE ${where} GROUP BY bucket ORDER BY bucket DESC LIMIT ${p.add(limit)}`;
+      const sql = `SELECT bucket, SUM(event_count) AS n, CASE WHEN COUNT(ts_min) = COUNT(*) THEN MIN(ts_min) END AS tmin,
+          CASE WHEN COUNT(ts_max) = COUNT(*) THEN MAX(ts_max) END AS tmax
+        FROM usage_rollups WHERE ${where} GROUP BY bucket ORDER BY bucket DESC LIMIT ${p.add(limit)}`;
       return { sql, params: p.values };
     },
 

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import { createStore, type UsageFilter } from '@bearlumen/node-sdk/server';
 import { SQLITE_DIALECT, type BuiltQuery } from '../../../src/server/store/dialect';
-import { pageSlices, readPage, type PageRunner } from '../../../src/server/store/usage-page';
+import { pageSlices, readPage, type BucketCount, type PageRunner } from '../../../src/server/store/usage-page';
 import { usageReads } from '../../../src/server/store/usage-sql';
 import { HOUR, T0, usageEvent } from './engines';
 
@@ -40,7 +40,7 @@ it('a sparse filtered page reads only the hours that hold matches, and skips who
       const reads = usageReads(SQLITE_DIALECT);
       const pages: [number, number][] = [];
       const run: PageRunner<{ id: string }> = {
-        counts: async (q) => db.prepare(q.sql).all(...q.params) as { bucket: number; n: number }[],
+        counts: async (q) => db.prepare(q.sql).all(...q.params) as BucketCount[],
         count: async (q) => (db.prepare(q.sql).get(...q.params) as { n: number }).n,
         rows: async (q: BuiltQuery) => {
           const [start, end] = q.params.slice(1, 3) as [number, number];
@@ -49,18 +49,25 @@ it('a sparse filtered page reads only the hours that hold matches, and skips who
         },
       };
       const rare = { ...RANGE, agentId: 'rare' };
+      // Each slice spans only the times of its matches (the rollups keep their earliest and latest),
+      // clipped to the range; the adjacent whole hours of day 6 merge.
       expect(await pageSlices(reads, run.counts, tenant, rare, 100)).toEqual([
-        { startMs: T0 + 10 * DAY, endMs: RANGE.endMs, n: 2, exact: false },
-        { startMs: T0 + 6 * DAY + 13 * HOUR, endMs: T0 + 6 * DAY + 15 * HOUR, n: 2, exact: true },
-        { startMs: T0 + 2 * DAY + 5 * HOUR, endMs: T0 + 2 * DAY + 6 * HOUR, n: 2, exact: true },
+        { startMs: T0 + 10 * DAY + 10 * MINUTE, endMs: RANGE.endMs, n: 2, exact: false, hourMs: T0 + 10 * DAY },
+        { startMs: T0 + 6 * DAY + 13 * HOUR, endMs: T0 + 6 * DAY + 14 * HOUR + 59 * MINUTE + 1, n: 2, exact: true, hourMs: T0 + 6 * DAY + 13 * HOUR },
+        { startMs: T0 + 2 * DAY + 5 * HOUR + 1, endMs: T0 + 2 * DAY + 5 * HOUR + 3, n: 2, exact: true, hourMs: T0 + 2 * DAY + 5 * HOUR },
       ]);
       // The first page of 3 reads the ragged hour, then the merged hours of day 6 — and stops.
       expect((await readPage(reads, run, tenant, rare, 3, 0)).length).toBe(3);
-      expect(pages).toEqual([[T0 + 10 * DAY, RANGE.endMs], [T0 + 6 * DAY + 13 * HOUR, T0 + 6 * DAY + 15 * HOUR]]);
+      expect(pages).toEqual([[T0 + 10 * DAY + 10 * MINUTE, RANGE.endMs], [T0 + 6 * DAY + 13 * HOUR, T0 + 6 * DAY + 14 * HOUR + 59 * MINUTE + 1]]);
       // Offset 3: the ragged hour is read (its count is not trusted), day 6's hours are skipped by their count.
       pages.length = 0;
       expect((await readPage(reads, run, tenant, rare, 10, 3)).length).toBe(2);
-      expect(pages).toEqual([[T0 + 10 * DAY, RANGE.endMs], [T0 + 2 * DAY + 5 * HOUR, T0 + 2 * DAY + 6 * HOUR]]);
+      expect(pages).toEqual([[T0 + 10 * DAY + 10 * MINUTE, RANGE.endMs], [T0 + 2 * DAY + 5 * HOUR + 1, T0 + 2 * DAY + 5 * HOUR + 3]]);
+      // A ragged hour whose matches all lie outside the range is not read at all.
+      pages.length = 0;
+      // The page of 1 is then full with day 6's later hour, read at its one match's millisecond.
+      expect((await readPage(reads, run, tenant, { ...rare, endMs: T0 + 10 * DAY + 5 * MINUTE }, 1, 0)).length).toBe(1);
+      expect(pages).toEqual([[T0 + 6 * DAY + 14 * HOUR + 59 * MINUTE, T0 + 6 * DAY + 14 * HOUR + 59 * MINUTE + 1]]);
       // A filter that matches nothing reads no event at all.
       pages.length = 0;
       expect(await pageSlices(reads, run.counts, tenant, { ...RANGE, agentId: 'nobody' }, 100)).toEqual([]);

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createStore, type Store, type UsageFilter } from '@bearlumen/node-sdk/server';
 import { POSTGRES_DIALECT, SQLITE_DIALECT } from '../../../src/server/store/dialect';
-import { pageSlices } from '../../../src/server/store/usage-page';
+import { pageSlices, type BucketCount } from '../../../src/server/store/usage-page';
 import { usageReads } from '../../../src/server/store/usage-sql';
 import { HOUR, POSTGRES, T0, usageEvent } from './engines';
 
@@ -67,7 +67,7 @@ describe('store [sqlite]: usage.query plans', () => {
           (db.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...q.params) as { detail: string }[]).map((r) => r.detail).join(' | ');
         for (const [matching, filter] of FILTERS) {
           const f = range(filter);
-          const slices = await pageSlices(reads, async (q) => db.prepare(q.sql).all(...q.params) as { bucket: number; n: number }[], tenant, f, 100);
+          const slices = await pageSlices(reads, async (q) => db.prepare(q.sql).all(...q.params) as BucketCount[], tenant, f, 100);
           expect(slices.at(-1)?.startMs, JSON.stringify(filter)).toBeGreaterThanOrEqual(lowestBound(matching));
           for (const slice of slices) {
             const plan = explain(reads.page(tenant, f, slice.startMs, slice.endMs, 100, 0));
@@ -103,7 +103,12 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: usage.query plans', ()
       for (const [matching, filter] of FILTERS) {
         const f = range(filter);
         const counts = async (q: { sql: string; params: unknown[] }) =>
-          (await admin.query<{ bucket: number; n: number }>(q.sql, q.params)).rows.map((r) => ({ bucket: Number(r.bucket), n: Number(r.n) }));
+          (await admin.query<Record<keyof BucketCount, string | null>>(q.sql, q.params)).rows.map((r) => ({
+            bucket: Number(r.bucket),
+            n: Number(r.n),
+            tmin: r.tmin === null ? null : Number(r.tmin),
+            tmax: r.tmax === null ? null : Number(r.tmax),
+          }));
         const slices = await pageSlices(reads, counts, tenant, f, 100);
         const oldest = slices.at(-1) as { startMs: number };
         expect(oldest.startMs, JSON.stringify(filter)).toBeGreaterThanOrEqual(lowestBound(matching));

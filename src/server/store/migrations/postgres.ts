@@ -3,8 +3,9 @@
  * `applyPostgresMigrations` in `../postgres-migrate.ts`). The tables mirror `./sqlite.ts` column for
  * column, so both engines answer identically: instants of entities are RFC 3339 text exactly as the
  * route produced them, event times are epoch ms (BIGINT), metadata is the JSON text as received
- * (TEXT keeps key order; jsonb would reorder it), cost is integer nano-USD. Never edit a released
- * migration: add the next number.
+ * (TEXT keeps key order; jsonb would reorder it), cost is integer nano-USD. Never change what a
+ * released migration did to a database that already ran it: add the next number (see `./sqlite.ts`
+ * on migration 3's time bound columns).
  */
 import type pg from 'pg';
 import { backfillPostgresRollups } from '../postgres-rollups';
@@ -171,6 +172,8 @@ CREATE TABLE usage_rollups (
   unpriced_count BIGINT NOT NULL,
   quantity_min DOUBLE PRECISION NOT NULL,
   quantity_max DOUBLE PRECISION NOT NULL,
+  ts_min BIGINT,
+  ts_max BIGINT,
   subscription_id TEXT,
   agent_id TEXT,
   workflow_id TEXT,
@@ -194,14 +197,17 @@ CREATE TABLE store_state (
   },
   {
     version: 4,
-    name: 'rollup fillfactor',
+    name: 'rollup fillfactor and time bounds',
     // Every batch updates the rows of its hour and day. With full pages an updated row moves to
     // another page and gets a new index entry; the dead versions left behind made the rollups ~11x
     // their live size at 10M events, and reads scanned those pages. Half-full pages let most updates
     // stay on their page (HOT: no new index entry, old versions pruned in place). Pages written
     // before this step keep their layout until a VACUUM FULL (docs/deployment.md).
+    //
+    // The time bounds: see SQLite's migration 4 (migration 3 creates them since they were added).
     sql: `
 ALTER TABLE usage_rollups SET (fillfactor = 50);
+ALTER TABLE usage_rollups ADD COLUMN IF NOT EXISTS ts_min BIGINT, ADD COLUMN IF NOT EXISTS ts_max BIGINT;
 `,
   },
 ];

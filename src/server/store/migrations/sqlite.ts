@@ -1,7 +1,9 @@
 /**
  * SQLite schema migrations, numbered and applied in order at start (see `applyMigrations` in
- * `../sqlite.ts`). Embedded as strings so the built package ships them. Never edit a released
- * migration: add the next number.
+ * `../sqlite.ts`). Embedded as strings so the built package ships them. Never change what a released
+ * migration did to a database that already ran it: add the next number. (Migration 3 now also
+ * creates columns that migration 4 adds to older databases, because its backfill writes rollup
+ * rows with today's writer; both paths end in the same schema.)
  */
 import type Database from 'better-sqlite3';
 import { backfillSqliteRollups } from '../sqlite-rollups';
@@ -138,6 +140,9 @@ CREATE TABLE usage_rollups (
   unpriced_count INTEGER NOT NULL,
   quantity_min REAL NOT NULL,
   quantity_max REAL NOT NULL,
+  -- Earliest and latest event time of the row's events (ms); null on rows written before migration 4.
+  ts_min INTEGER,
+  ts_max INTEGER,
   -- The dimension set's values (equal to usage_dims'), so reads filter and group without a join.
   subscription_id TEXT,
   agent_id TEXT,
@@ -162,4 +167,21 @@ CREATE TABLE store_state (
 `,
     after: backfillSqliteRollups,
   },
+  {
+    version: 4,
+    name: 'rollup time bounds',
+    // Where in its bucket a rollup row's events lie, so that a filtered event list reads only that
+    // part of an hour (usage-page.ts). Migration 3 creates the columns since they were added; a
+    // database that ran an older migration 3 gets them here, null (unknown) on the rows it has.
+    sql: '',
+    after: addRollupTimeBounds,
+  },
 ];
+
+/** Migration 4's step: add the time bound columns unless migration 3 created them. */
+function addRollupTimeBounds(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(usage_rollups)').all() as { name: string }[]).map((c) => c.name));
+  for (const column of ['ts_min', 'ts_max']) {
+    if (!columns.has(column)) db.exec(`ALTER TABLE usage_rollups ADD COLUMN ${column} INTEGER`);
+  }
+}
