@@ -49,6 +49,15 @@ it('a sparse filtered page reads only the hours that hold matches, and skips who
         },
       };
       const rare = { ...RANGE, agentId: 'rare' };
+      // Days with few matches have their hours counted together: the one statement that finds the
+      // days holding matches (10, 6 and 2), then one for their hours, not one per day.
+      const grains: number[] = [];
+      const counting: PageRunner<unknown>['counts'] = (q) => {
+        grains.push(q.params[1] as number);
+        return run.counts(q);
+      };
+      await pageSlices(reads, counting, tenant, rare, 100);
+      expect(grains).toEqual([DAY, HOUR]);
       // Each slice spans only the times of its matches (the rollups keep their earliest and latest),
       // clipped to the range; the adjacent whole hours of day 6 merge.
       expect(await pageSlices(reads, run.counts, tenant, rare, 100)).toEqual([
