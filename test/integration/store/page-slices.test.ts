@@ -53,7 +53,7 @@ it('a sparse filtered page reads only the hours that hold matches, and skips who
       // days holding matches (10, 6 and 2), then one for their hours, not one per day.
       const grains: number[] = [];
       const counting: PageRunner<unknown>['counts'] = (q) => {
-        grains.push(q.params[1] as number);
+        grains.push(q.params.includes(DAY) ? DAY : HOUR);
         return run.counts(q);
       };
       await pageSlices(reads, counting, tenant, rare, 100);

@@ -74,6 +74,12 @@ describe('store [sqlite]: usage.query plans', () => {
             expect(plan, `${JSON.stringify(filter)}: ${plan}`).toContain('USING INDEX usage_events_tenant_ts');
             expect(plan, `${JSON.stringify(filter)}: ${plan}`).not.toContain('TEMP B-TREE');
           }
+          // The hours that hold matches are found through the filter's dimension sets, not by
+          // reading every rollup row of each day.
+          for (const grain of [HOUR, 24 * HOUR]) {
+            const plan = explain(reads.bucketCounts(tenant, f, grain, T0, T0 + 31 * 24 * HOUR, 24));
+            expect(plan, `${JSON.stringify(filter)}: ${plan}`).toContain('USING INDEX usage_rollups_dim');
+          }
           // And the page itself is the newest matching events, the total all of them.
           const got = await store.queryUsageEvents(tenant, f, 100, 0);
           expect(got.total).toBe(matching);

@@ -197,17 +197,19 @@ CREATE TABLE store_state (
   },
   {
     version: 4,
-    name: 'rollup fillfactor and time bounds',
+    name: 'rollup fillfactor, time bounds and dimension index',
     // Every batch updates the rows of its hour and day. With full pages an updated row moves to
     // another page and gets a new index entry; the dead versions left behind made the rollups ~11x
     // their live size at 10M events, and reads scanned those pages. Half-full pages let most updates
     // stay on their page (HOT: no new index entry, old versions pruned in place). Pages written
     // before this step keep their layout until a VACUUM FULL (docs/deployment.md).
     //
-    // The time bounds: see SQLite's migration 4 (migration 3 creates them since they were added).
+    // The time bounds and the dimension index: see SQLite's migration 4 (migration 3 creates the
+    // bounds since they were added).
     sql: `
 ALTER TABLE usage_rollups SET (fillfactor = 50);
 ALTER TABLE usage_rollups ADD COLUMN IF NOT EXISTS ts_min BIGINT, ADD COLUMN IF NOT EXISTS ts_max BIGINT;
+CREATE INDEX IF NOT EXISTS usage_rollups_dim ON usage_rollups (tenant_id, grain, dim_id, bucket);
 `,
   },
 ];

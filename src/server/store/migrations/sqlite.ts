@@ -169,11 +169,17 @@ CREATE TABLE store_state (
   },
   {
     version: 4,
-    name: 'rollup time bounds',
+    name: 'rollup time bounds and dimension index',
     // Where in its bucket a rollup row's events lie, so that a filtered event list reads only that
     // part of an hour (usage-page.ts). Migration 3 creates the columns since they were added; a
     // database that ran an older migration 3 gets them here, null (unknown) on the rows it has.
-    sql: '',
+    // The index finds a filter's rollup rows through its dimension sets (usage_dims), so that
+    // locating a sparse filter's hours reads its own rows, not every row of each hour. It grows
+    // only when a row is created (the first event of a dimension set in an hour or a day); the
+    // updates that follow change no indexed column.
+    sql: `
+CREATE INDEX IF NOT EXISTS usage_rollups_dim ON usage_rollups (tenant_id, grain, dim_id, bucket);
+`,
     after: addRollupTimeBounds,
   },
 ];
