@@ -47,6 +47,17 @@ export interface Dialect {
    * `key` must be a fixed identifier of ours, never user input.
    */
   metadataText(key: string): string;
+  /**
+   * `FROM … WHERE …` of a filter's rollup rows: `rowsWhere` (over `r`) for each dimension set that
+   * `dimsWhere` (over `d`, its parameters added before `rowsWhere`'s) selects, as a nested loop from
+   * `usage_dims` into the `(tenant_id, grain, dim_id, bucket)` index. SQLite keeps the left table of
+   * a CROSS JOIN as the outer loop. PostgreSQL reorders joins by its statistics, which tables not
+   * yet analysed lack: it then walked every rollup row of the range and, for each, every dimension
+   * set of the tenant (1.4 s for a rare filter's page at 1M events). So it gets a LATERAL subquery
+   * that `OFFSET 0` keeps from being flattened into a plain join: it can only run once per
+   * dimension set. The result columns are `r.bucket`, `r.event_count`, `r.ts_min` and `r.ts_max`.
+   */
+  dimRollups(dimsWhere: string, rowsWhere: string): string;
 }
 
 /**
@@ -85,6 +96,7 @@ export const SQLITE_DIALECT: Dialect = {
   least: (a, b) => `MIN(${a}, ${b})`,
   greatest: (a, b) => `MAX(${a}, ${b})`,
   metadataText: (key) => `(CASE json_type(metadata, '$.${key}') WHEN 'text' THEN json_extract(metadata, '$.${key}') END)`,
+  dimRollups: (dims, rows) => `FROM usage_dims d CROSS JOIN usage_rollups r WHERE ${dims} AND r.dim_id = d.id AND ${rows}`,
 };
 
 export const POSTGRES_DIALECT: Dialect = {
@@ -99,6 +111,8 @@ export const POSTGRES_DIALECT: Dialect = {
   least: (a, b) => `LEAST(${a}, ${b})`,
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
   metadataText: (key) => `(CASE WHEN json_typeof(${POSTGRES_METADATA_JSON} -> '${key}') = 'string' THEN ${POSTGRES_METADATA_JSON} ->> '${key}' END)`,
+  dimRollups: (dims, rows) =>
+    `FROM usage_dims d CROSS JOIN LATERAL (SELECT r.bucket, r.event_count, r.ts_min, r.ts_max FROM usage_rollups r WHERE r.dim_id = d.id AND ${rows} OFFSET 0) r WHERE ${dims}`,
 };
 
 /** A statement under construction: parameters are appended in text order and named by the dialect. */

@@ -161,21 +161,19 @@ export function usageReads(d: Dialect) {
     bucketCounts(tenantId: string, f: UsageFilter, grain: number, startMs: number, endMs: number, limit: number): BuiltQuery {
       const p = new SqlParams(d);
       const filters = filterColumns(f);
-      let from = 'usage_rollups r';
-      let where = '';
+      // With filters, the filter's dimension sets first, then each one's rows through the
+      // (tenant_id, grain, dim_id, bucket) index: only the filter's own rows are read, however many
+      // rows of other dimension sets each bucket holds.
+      let dims = '';
       if (filters.length > 0) {
-        // The filter's dimension sets first (CROSS JOIN keeps them the outer loop on SQLite), then
-        // each one's rows through the (tenant_id, grain, dim_id, bucket) index: only the filter's
-        // own rows are read, however many rows of other dimension sets each bucket holds.
-        from = 'usage_dims d CROSS JOIN usage_rollups r';
-        where = `d.tenant_id = ${p.add(tenantId)}`;
-        for (const [column, value] of filters) where += ` AND d.${column} = ${p.add(value)}`;
-        where += ' AND r.dim_id = d.id AND ';
+        dims = `d.tenant_id = ${p.add(tenantId)}`;
+        for (const [column, value] of filters) dims += ` AND d.${column} = ${p.add(value)}`;
       }
-      where += `r.tenant_id = ${p.add(tenantId)} AND r.grain = ${p.add(grain)} AND r.bucket >= ${p.add(startMs)} AND r.bucket < ${p.add(endMs)}`;
+      const rows = `r.tenant_id = ${p.add(tenantId)} AND r.grain = ${p.add(grain)} AND r.bucket >= ${p.add(startMs)} AND r.bucket < ${p.add(endMs)}`;
+      const from = filters.length > 0 ? d.dimRollups(dims, rows) : `FROM usage_rollups r WHERE ${rows}`;
       const sql = `SELECT r.bucket AS bucket, SUM(r.event_count) AS n, CASE WHEN COUNT(r.ts_min) = COUNT(*) THEN MIN(r.ts_min) END AS tmin,
           CASE WHEN COUNT(r.ts_max) = COUNT(*) THEN MAX(r.ts_max) END AS tmax
-        FROM ${from} WHERE ${where} GROUP BY r.bucket ORDER BY r.bucket DESC LIMIT ${p.add(limit)}`;
+        ${from} GROUP BY r.bucket ORDER BY r.bucket DESC LIMIT ${p.add(limit)}`;
       return { sql, params: p.values };
     },
 

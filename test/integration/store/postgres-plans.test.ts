@@ -9,7 +9,9 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createStore } from '@bearlumen/node-sdk/server';
-import { POSTGRES, usageEvent } from './engines';
+import { POSTGRES_DIALECT } from '../../../src/server/store/dialect';
+import { usageReads } from '../../../src/server/store/usage-sql';
+import { HOUR, POSTGRES, T0, usageEvent } from './engines';
 
 describe.skipIf(!POSTGRES.available())('store [postgres]: ingest plans', () => {
   it('inserting and replaying batches on an unanalysed table never scans usage_events sequentially', async () => {
@@ -85,6 +87,31 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: ingest plans', () => {
       }
       expect(seen.all).toBe(3 * 1000);
       expect(seen.hot / seen.all).toBeGreaterThan(0.9);
+    } finally {
+      await admin.end();
+      await opened.dispose();
+    }
+  });
+
+  it("a filter's hours are counted from its dimension sets through the rollup index, also before any ANALYZE", async () => {
+    const opened = await POSTGRES.open('dim-plan');
+    const admin = new pg.Client({ connectionString: opened.url as string });
+    await admin.connect();
+    try {
+      const tenant = (await opened.store.ensureTenant('dims')).id;
+      // 200 dimension sets in each of 24 hours, and one rare event: without statistics the planner
+      // once walked every rollup row of the range, testing each against every dimension set.
+      for (let h = 0; h < 24; h++) {
+        const batch = Array.from({ length: 200 }, (_, i) => usageEvent({ timestampMs: T0 + h * HOUR + i, agentId: `agent-${i}` }));
+        expect(await opened.store.insertUsageEvents(tenant, batch)).toMatchObject({ ok: true, recordedCount: 200 });
+      }
+      await opened.store.insertUsageEvents(tenant, [usageEvent({ timestampMs: T0 + 5 * HOUR, agentId: 'rare' })]);
+      const q = usageReads(POSTGRES_DIALECT).bucketCounts(tenant, { startMs: T0, endMs: T0 + 24 * HOUR, agentId: 'rare' }, HOUR, T0, T0 + 24 * HOUR, 24);
+      const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${q.sql}`, q.params);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain('Index Scan using usage_rollups_dim on usage_rollups');
+      expect(plan).not.toContain('usage_rollups_pkey');
+      expect((await admin.query(q.sql, q.params)).rows).toMatchObject([{ bucket: String(T0 + 5 * HOUR), n: '1' }]);
     } finally {
       await admin.end();
       await opened.dispose();
