@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DIST, ensureBuilt, ROOT } from './ensure-built';
 
-const SERVER_DEPS = ['fastify', 'better-sqlite3', 'pg', 'typebox', '@fastify/type-provider-typebox', '@pydantic/genai-prices'];
+const SERVER_DEPS = ['fastify', 'better-sqlite3', 'pg', 'pg-copy-streams', 'typebox', '@fastify/type-provider-typebox', '@pydantic/genai-prices'];
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"']+)["']/g;
 
 /** Bundle text without comments (bundled libraries quote `import x from 'p-queue'` in their docs). */
