@@ -71,17 +71,23 @@ const POSTGRES_METADATA_JSON = `(CASE WHEN metadata ~ '\\\\u(0000|[dD][89a-fA-F]
 
 /** PostgreSQL: the row's metric counts whole numbers (validation refuses fractional `llm_tokens*` quantities). */
 const WHOLE_METRIC = `starts_with(metric_name, '${INTEGER_METRIC_PREFIX}')`;
+/**
+ * The same test negated, as two byte-order comparisons: a text starts with P exactly when it sorts
+ * (bytewise) at or after P and before P with its last character incremented. Evaluated on every row
+ * of an aggregate, it costs less than `NOT starts_with(…)` (docs/benchmarks.md, "Hourly aggregation
+ * on PostgreSQL").
+ */
+const NOT_WHOLE_METRIC = `(metric_name COLLATE "C" < '${INTEGER_METRIC_PREFIX}' OR metric_name COLLATE "C" >= '${INTEGER_METRIC_PREFIX.slice(0, -1)}${String.fromCharCode(INTEGER_METRIC_PREFIX.charCodeAt(INTEGER_METRIC_PREFIX.length - 1) + 1)}')`;
 const EXACT_LIMIT = 2 ** 53;
 
 /**
  * PostgreSQL: whole numbers summed exactly and rounded once to a double. Below 2^53 as BIGINT; a larger
  * one (far past any token count) as NUMERIC read from its text, since a float8 cast to NUMERIC keeps
- * only 15 digits. `only` restricts the rows (a FILTER condition).
+ * only 15 digits.
  */
-function postgresWholeSum(e: string, only?: string): string {
-  const filter = only === undefined ? '' : ` FILTER (WHERE ${only})`;
-  return `(COALESCE(SUM(CASE WHEN abs(${e}) < ${EXACT_LIMIT} THEN (${e})::bigint END)${filter}, 0)
-    + COALESCE(SUM(CASE WHEN abs(${e}) >= ${EXACT_LIMIT} THEN (${e})::text::numeric END)${filter}, 0))::float8`;
+function postgresWholeSum(e: string): string {
+  return `(COALESCE(SUM(CASE WHEN abs(${e}) < ${EXACT_LIMIT} THEN (${e})::bigint END), 0)
+    + COALESCE(SUM(CASE WHEN abs(${e}) >= ${EXACT_LIMIT} THEN (${e})::text::numeric END), 0))::float8`;
 }
 
 export const SQLITE_DIALECT: Dialect = {
@@ -101,7 +107,11 @@ export const SQLITE_DIALECT: Dialect = {
 
 export const POSTGRES_DIALECT: Dialect = {
   placeholder: (n) => `$${n}`,
-  metricSum: (e) => `(${postgresWholeSum(e, WHOLE_METRIC)} + bearlumen_total(${e}) FILTER (WHERE NOT ${WHOLE_METRIC}))`,
+  // The statement groups by metric_name, so which sum applies is known per group: the whole-number
+  // sum needs no FILTER (every row of a token metric's group is a token row); the compensated sum
+  // keeps one, so that PL/pgSQL never runs for a token row. Per-row FILTERs were most of the
+  // hourly aggregation's cost (docs/benchmarks.md, "Hourly aggregation on PostgreSQL").
+  metricSum: (e) => `(CASE WHEN ${WHOLE_METRIC} THEN ${postgresWholeSum(e)} ELSE bearlumen_total(${e}) FILTER (WHERE ${NOT_WHOLE_METRIC}) END)`,
   tokenSum: (e) => postgresWholeSum(e),
   costSum: (e) => `COALESCE(SUM(${e}), 0)`,
   unpriced: (c) => `(CASE WHEN ${c} THEN 0 ELSE 1 END)`,

@@ -155,6 +155,26 @@ describeEachStore('store: usage reads', (store) => {
     expect(summary).toMatchObject({ inputTokens: totals.llm_tokens_input, outputTokens: totals.llm_tokens_output });
   });
 
+  it('metrics named next to the token prefix sum by their own kind (PostgreSQL picks the sum per metric)', async () => {
+    const tenant = await freshTenant(store());
+    // Names that sort just before, at and after `llm_tokens…`: only those starting with it are token
+    // metrics (whole numbers); the others may be fractional and must be summed as such.
+    const fractional = ['llm_token', 'llm_tokenr', 'llm_tokent', 'llm_tokent_x', 'llm_tokens'.toUpperCase()];
+    const whole = ['llm_tokens', 'llm_tokensz', 'llm_tokens_input'];
+    const events = [
+      ...fractional.flatMap((metricName, i) => [0.5, 0.25].map((quantity, j) => usageEvent({ timestampMs: T0 + i * 10 + j, metricName, quantity, tokenKind: null }))),
+      ...whole.flatMap((metricName, i) => [2 ** 52, 3].map((quantity, j) => usageEvent({ timestampMs: T0 + 100 + i * 10 + j, metricName, quantity }))),
+    ];
+    expect((await store().insertUsageEvents(tenant, events)).ok).toBe(true);
+    const want = Object.fromEntries([...fractional.map((m) => [m, 0.75]), ...whole.map((m) => [m, 2 ** 52 + 3])]);
+    for (const window of [null, 'HOUR'] as const) {
+      const rows = await store().aggregateUsage(tenant, ALL, window);
+      expect(Object.fromEntries(rows.map((row) => [row.metricName, row.totalQuantity]))).toEqual(want);
+    }
+    const summary = await store().summarizeUsage(tenant, ALL);
+    expect(Object.fromEntries(summary.metrics.map((row) => [row.metricName, row.totalQuantity]))).toEqual(want);
+  });
+
   it('summary over an empty range is all zeros', async () => {
     expect(await store().summarizeUsage(t, { startMs: 0, endMs: 1 })).toEqual({
       totalEvents: 0,
