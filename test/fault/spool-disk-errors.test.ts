@@ -5,6 +5,7 @@
  * caller. A real unusable directory is covered in test/integration/spool.test.ts.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -67,16 +68,33 @@ function capture(): { logger: pino.Logger; lines: Array<{ level: number; msg: st
   return { logger: pino({ level: 'warn' }, stream), lines };
 }
 
-async function setup(spoolFs: SpoolFs, sync = false, dir = mkdtempSync(join(tmpdir(), 'bearlumen-spool-fault-')), flushIntervalMs = 20, key?: string, maxBufferedEvents?: number) {
+async function setup(
+  spoolFs: SpoolFs,
+  sync = false,
+  dir = mkdtempSync(join(tmpdir(), 'bearlumen-spool-fault-')),
+  flushIntervalMs = 20,
+  key?: string,
+  maxBufferedEvents?: number,
+  baseUrl = server.url,
+) {
   dirs.push(dir);
   run += 1;
   const apiKey = key ?? (await server.createKey(`disk-${run}`));
   const { logger, lines } = capture();
-  const transport = new HttpTransport({ baseUrl: new URL(server.url), apiKey, timeout: 5000, maxRetries: 0, logger });
+  const transport = new HttpTransport({ baseUrl: new URL(baseUrl), apiKey, timeout: 5000, maxRetries: 0, logger });
   const options = resolveBatchingOptions({ spoolDir: dir, spoolSync: sync, flushIntervalMs, retryBaseMs: 5, retryMaxMs: 20, ...(maxBufferedEvents === undefined ? {} : { maxBufferedEvents }) });
   const pipeline = createPipeline({ transport, logger, options, handleExit: false, spoolFs });
   const tenantId = await tenantIdOf(server.store, apiKey);
   return { pipeline, lines, dir, apiKey, stored: async () => summarize(await readStoredEvents(server.store, tenantId)) };
+}
+
+/** A 127.0.0.1 URL nothing listens on: a port just released by a server closed again. */
+async function closedPortUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
 }
 
 function event(n: number): UsageEventInput {
@@ -120,12 +138,16 @@ describe('spool: injected disk errors', () => {
 
   it('a write cut short leaves a torn record that the next client skips; nothing is stored twice', async () => {
     const fault = faultyFs({ call: 'write', code: 'ENOSPC', after: 2, partial: true });
-    // Nothing is sent before the first client is shut down (a long flush interval, then a zero deadline).
-    const first = await setup(fault, false, undefined, 600_000);
+    // The first client can deliver nothing (its server address refuses connections), so all 20 events
+    // stay in its segment for the next client. A zero shutdown deadline alone did not ensure it: once
+    // in a CI run the in-process server acknowledged the batch within it, the segment was deleted as
+    // settled, and there was nothing to replay.
+    const first = await setup(fault, false, undefined, 600_000, undefined, undefined, await closedPortUrl());
     const results = await recordTurns(first.pipeline, 2);
     const report = await first.pipeline.shutdown({ timeoutMs: 0 });
     await Promise.allSettled(results);
-    expect(report.unsent.length + report.delivered).toBe(20);
+    expect(report.delivered).toBe(0);
+    expect(report.unsent).toHaveLength(20);
     const second = await setup(nodeSpoolFs, false, first.dir, 20, first.apiKey);
     const replay = second.pipeline;
     for (let i = 0; i < 200 && replay.stats().spool?.replaying === true; i++) await new Promise((resolve) => setTimeout(resolve, 10));
