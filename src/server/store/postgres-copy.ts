@@ -60,14 +60,34 @@ export function copyRows(tenantId: string, events: readonly NewUsageEvent[]): st
   return out;
 }
 
+/** Rows in the first COPY chunk: small, so the server starts storing rows while the rest is encoded. */
+const FIRST_CHUNK = 64;
+/** Rows per later chunk. */
+const CHUNK = 256;
+
 export class EventCopy {
   constructor(readonly from: CopyFrom) {}
 
-  /** Store every event of `events` (none of their keys stored) in the client's transaction. */
-  async insert(client: pg.PoolClient, tenantId: string, events: readonly NewUsageEvent[]): Promise<void> {
+  /**
+   * Store every event of `events` (none of their keys stored) in the client's transaction. Rows go
+   * out in chunks: once the server has accepted the COPY, it parses and indexes one chunk while this
+   * process encodes the next, and `meanwhile` (the caller's next statement's parameters) runs after
+   * the last chunk is sent, while the server finishes.
+   */
+  async insert(client: pg.PoolClient, tenantId: string, events: readonly NewUsageEvent[], meanwhile: () => void = () => {}): Promise<void> {
     const stream = client.query(this.from(COPY_EVENTS_SQL));
+    // Rejects on the COPY's error (a unique violation, a lost connection) whenever it comes.
     const done = once(stream, 'finish');
-    stream.end(Buffer.from(copyRows(tenantId, events), 'utf8'));
+    done.catch(() => {});
+    // The first chunk is held until the server accepts the COPY; waiting for it here lets later
+    // chunks reach the server as soon as they are written.
+    const accepted = new Promise<void>((resolve) => stream.write(Buffer.from(copyRows(tenantId, events.slice(0, FIRST_CHUNK)), 'utf8'), () => resolve()));
+    await Promise.race([accepted, done]);
+    for (let start = FIRST_CHUNK; start < events.length; start += CHUNK) {
+      stream.write(Buffer.from(copyRows(tenantId, events.slice(start, start + CHUNK)), 'utf8'));
+    }
+    stream.end();
+    meanwhile();
     await done;
     if (stream.rowCount !== events.length) throw new Error(`COPY stored ${stream.rowCount} of ${events.length} events`);
   }

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { POSTGRES_DIALECT } from './dialect';
-import { DIM_COLUMNS, POSTGRES_DIM_INSERT, ROLLUP_COLUMNS, backfillSelect, dimValues, postgresRollupUpsert, rollupValues } from './rollup-sql';
+import { DIM_COLUMNS, POSTGRES_DIM_INSERT, POSTGRES_ROLLUP_NUMBERS, backfillSelect, dimValues, postgresRollupUpsert, rollupNumbers } from './rollup-sql';
 import { DimCache, rollupDeltas, rollupEventOf, unknownDims, type RollupDelta, type RollupEvent, type RollupSourceRow } from './rollups';
 
 const UPSERT_SQL = postgresRollupUpsert(POSTGRES_DIALECT);
@@ -32,15 +32,33 @@ export class PostgresRollups {
 
   /** Add the deltas (dimension ids prepared) to the rollups; one statement. */
   async add(client: pg.PoolClient, tenantId: string, deltas: readonly RollupDelta[]): Promise<void> {
-    if (deltas.length === 0) return;
-    const columns: unknown[][] = ROLLUP_COLUMNS.map(() => []);
+    await this.upsert(client, this.upsertValues(tenantId, deltas));
+  }
+
+  /** The parameters of the upsert of `deltas` (dimension ids prepared), or null when there is nothing to add. */
+  upsertValues(tenantId: string, deltas: readonly RollupDelta[]): string[] | null {
+    if (deltas.length === 0) return null;
+    const columns: number[][] = POSTGRES_ROLLUP_NUMBERS.map(() => []);
     for (const delta of deltas) {
       const id = this.#cache.get(tenantId, delta.dimKey);
       if (id === undefined) throw new Error('rollup dimension set used before it was prepared');
-      rollupValues(delta, id).forEach((v, i) => (columns[i] as unknown[]).push(v));
+      rollupNumbers(delta, id).forEach((v, i) => (columns[i] as number[]).push(v));
     }
-    await client.query({ name: 'bearlumen_upsert_rollups', text: UPSERT_SQL, values: [tenantId, ...columns] });
+    return [tenantId, ...columns.map(numberArray)];
   }
+
+  /** Run the upsert whose parameters `upsertValues` built. */
+  async upsert(client: pg.PoolClient, values: string[] | null): Promise<void> {
+    if (values !== null) await client.query({ name: 'bearlumen_upsert_rollups', text: UPSERT_SQL, values });
+  }
+}
+
+/**
+ * A PostgreSQL array literal of numbers. JavaScript prints each as the shortest text that reads back
+ * as the same double, as node-postgres would, without its per-element quoting and escaping.
+ */
+export function numberArray(values: readonly number[]): string {
+  return `{${values.join(',')}}`;
 }
 
 /** Migration 3's data step: add every stored event to the (empty) rollups, in insertion order. */

@@ -205,6 +205,34 @@ describeEachStore('store: usage ingest (text and numbers round-trip)', (store) =
     }
   });
 
+  it('a batch of 1000 (sent to PostgreSQL in several COPY chunks) stores every event once, in order, with its own fields', async () => {
+    const t = await freshTenant(store());
+    const events = Array.from({ length: 1000 }, (_, i) =>
+      usageEvent({
+        idempotencyKey: `chunked ${AWKWARD[i % AWKWARD.length]} ${i}`,
+        quantity: i + 0.5,
+        metadataJson: JSON.stringify({ note: AWKWARD[i % AWKWARD.length], i }),
+        agentId: `agent ${i % 7}`,
+        timestampMs: T0 + i,
+      }),
+    );
+    const result = await store().insertUsageEvents(t, events);
+    expect(result).toEqual({ ok: true, recordedCount: 1000, results: events.map((e) => ({ eventId: e.id, recorded: true })) });
+    const range = { startMs: 0, endMs: T0 * 2 };
+    const { events: stored, total } = await store().queryUsageEvents(t, range, 1000, 0);
+    expect(total).toBe(1000);
+    // Newest first: event i at position 999 - i, each with its own key, quantity and metadata.
+    expect(stored.map((e) => [e.idempotencyKey, e.quantity, e.metadata['i']])).toEqual(
+      events.map((e, i) => [e.idempotencyKey, e.quantity, i]).reverse(),
+    );
+    const summary = await store().summarizeUsage(t, range);
+    expect(summary).toMatchObject({
+      totalEvents: 1000,
+      costNanoUsd: events.reduce((sum, e) => sum + e.costNanoUsd, 0),
+      metrics: [{ metricName: events[0]?.metricName, eventCount: 1000, totalQuantity: events.reduce((sum, e) => sum + e.quantity, 0) }],
+    });
+  });
+
   it('a null subscription and price source stay null, not the text "\\N"', async () => {
     const t = await freshTenant(store());
     const e = usageEvent({ subscriptionId: null, priceSource: null, agentId: null });
