@@ -209,10 +209,12 @@ export interface Store {
    */
   insertUsageEvents(tenantId: string, events: readonly NewUsageEvent[]): Promise<InsertUsageEventsResult>;
   /**
-   * The same, for events not yet priced: the store calls `complete(event, index)` only for the events
-   * it is about to insert (the first event of each key not stored), so a replayed batch is never
-   * priced or given ids. `complete` must return the event's key unchanged; results and conflicts are
-   * exactly those of the first form.
+   * The same, for events not yet priced: the store calls `complete(event, index)` for the events it
+   * is about to insert (the first event of each key not stored), at most once per key, and never for
+   * a later event of a key. PostgreSQL stores a tenant's batches as all new until one turns out to
+   * hold a stored key, so the first replayed batch of a run is completed (for nothing) and later ones
+   * are not; SQLite reads the keys first, always. `complete` must return the event's key unchanged;
+   * results and conflicts are exactly those of the first form.
    */
   insertUsageEvents<E extends UsageEventIdentity>(
     tenantId: string,

@@ -3,8 +3,11 @@
  * - Two writers inserting overlapping keys in opposite orders can deadlock on the unique index. The
  *   server's transaction is retried, and the retry resolves the keys against what the other writer
  *   committed (duplicates, not errors, not double rows).
- * - New events go in with COPY, which has no ON CONFLICT: a key that another writer commits after
- *   the store read the batch's keys fails the COPY, and the batch then goes through the insert path.
+ * - New events go in with COPY, which has no ON CONFLICT: a key that another writer commits during
+ *   the COPY fails it. A tenant whose batches have been all new COPYs without reading its keys first;
+ *   the batch then goes through the read-first path. After a batch that held a stored key, the
+ *   tenant's keys are read first; the batch then goes through the insert path.
+ * Each race runs in both modes.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +21,19 @@ async function waitUntil(check: () => Promise<boolean>, what: string): Promise<v
   throw new Error(`timed out waiting until ${what}`);
 }
 
+/** Put the tenant in read-first mode: a replayed batch shows it holds stored keys. Returns the ids it stored. */
+async function readFirst(store: OpenedStore['store'], tenantId: string): Promise<string[]> {
+  const seen = usageEvent();
+  await store.insertUsageEvents(tenantId, [seen]);
+  expect(await store.insertUsageEvents(tenantId, [seen])).toMatchObject({ ok: true, recordedCount: 0 });
+  return [seen.id];
+}
+
+const MODES = [
+  { mode: 'all-new batches', prepare: async (): Promise<string[]> => [] },
+  { mode: 'read-first batches', prepare: readFirst },
+] as const;
+
 describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers', () => {
   let opened: OpenedStore | undefined;
   beforeAll(async () => {
@@ -27,10 +43,11 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
     await opened?.dispose();
   });
 
-  it('a deadlocked batch is retried and reports the other writer’s events as duplicates', async () => {
+  it.each(MODES)('$mode: a deadlocked batch is retried and reports the other writer’s events as duplicates', async ({ mode, prepare }) => {
     if (opened?.url === undefined) throw new Error('postgres store not opened');
     const { store, url } = opened;
-    const tenantId = (await store.ensureTenant('deadlock')).id;
+    const tenantId = (await store.ensureTenant(`deadlock ${mode}`)).id;
+    await prepare(store, tenantId);
     const [a, b] = [usageEvent(), usageEvent()];
     const other = new pg.Client({ connectionString: url });
     await other.connect();
@@ -69,10 +86,11 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
     }
   });
 
-  it('a key another writer commits during the COPY is a duplicate; the rest of the batch is stored once and counted once', async () => {
+  it.each(MODES)('$mode: a key another writer commits during the COPY is a duplicate; the rest is stored once and counted once', async ({ mode, prepare }) => {
     if (opened?.url === undefined) throw new Error('postgres store not opened');
     const { store, url } = opened;
-    const tenantId = (await store.ensureTenant('copy-race')).id;
+    const tenantId = (await store.ensureTenant(`copy-race ${mode}`)).id;
+    const before = await prepare(store, tenantId);
     const [a, b, c] = [usageEvent(), usageEvent(), usageEvent()];
     const other = new pg.Client({ connectionString: url });
     await other.connect();
@@ -103,13 +121,13 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
         ],
       });
       const events = await other.query<{ id: string }>('SELECT id FROM usage_events WHERE tenant_id = $1 ORDER BY id', [tenantId]);
-      expect(events.rows.map((r) => r.id)).toEqual([a.id, c.id, 'evt_other_b'].sort());
-      // Only the store's own two events add to its rollups (the other writer's row was inserted by hand).
+      expect(events.rows.map((r) => r.id)).toEqual([...before, a.id, c.id, 'evt_other_b'].sort());
+      // Only the store's own events add to its rollups (the other writer's row was inserted by hand).
       const counted = await other.query<{ n: string }>('SELECT sum(event_count) AS n FROM usage_rollups WHERE tenant_id = $1 AND grain = $2', [
         tenantId,
         3_600_000,
       ]);
-      expect(Number(counted.rows[0]?.n)).toBe(2);
+      expect(Number(counted.rows[0]?.n)).toBe(before.length + 2);
     } finally {
       await other.end();
     }
