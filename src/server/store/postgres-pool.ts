@@ -87,11 +87,20 @@ export async function withTransaction<T>(
     client.release();
     return result;
   } catch (error) {
-    // Destroying the connection rolls the transaction back server-side; a connection in an unknown
-    // state never goes back to the pool.
-    client.release(error instanceof Error ? error : new Error(String(error)));
+    // An error the server reported (a unique violation, a deadlock) leaves the connection in a known
+    // state: roll back and keep it (opening a new one costs the server a process). Any other error
+    // may leave it anywhere: destroying it rolls the transaction back server-side, and it never goes
+    // back to the pool.
+    if (isServerError(error) && (await client.query('ROLLBACK').then(() => true, () => false))) client.release();
+    else client.release(error instanceof Error ? error : new Error(String(error)));
     throw error;
   }
+}
+
+/** An error the server sent (an ErrorResponse: severity and a five-character SQLSTATE), not one of the connection or of this process. */
+function isServerError(error: unknown): boolean {
+  const e = error as { code?: unknown; severity?: unknown } | null;
+  return typeof e?.severity === 'string' && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
 }
 
 /** SQLSTATEs after which the whole transaction may simply run again: serialization failure, deadlock. */

@@ -8,9 +8,12 @@
  *   the batch then goes through the read-first path. After a batch that held a stored key, the
  *   tenant's keys are read first; the batch then goes through the insert path.
  * Each race runs in both modes.
+ * - A COPY that fails on a stored key rolls back on its connection, which stays in the pool.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStore } from '@bearlumen/node-sdk/server';
+import { createTestSchema } from '../../helpers/postgres-database';
 import { POSTGRES, usageEvent, type OpenedStore } from './engines';
 
 async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -130,6 +133,37 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
       expect(Number(counted.rows[0]?.n)).toBe(before.length + 2);
     } finally {
       await other.end();
+    }
+  });
+
+  it('a batch whose COPY fails on a stored key rolls back on its own connection, which the pool keeps', async () => {
+    const schema = await createTestSchema('copy-rollback');
+    const url = new URL(schema.url);
+    const appName = `bl_rollback_${process.pid}_${Date.now()}`;
+    url.searchParams.set('application_name', appName);
+    const store = await createStore({ databaseUrl: url.toString(), poolSize: 4 });
+    const admin = new pg.Client({ connectionString: schema.url });
+    await admin.connect();
+    const backends = async () =>
+      (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid', [appName])).rows.map((r) => r.pid);
+    try {
+      const tenantId = (await store.ensureTenant('copy-rollback')).id;
+      let previous = Array.from({ length: 50 }, () => usageEvent());
+      await store.insertUsageEvents(tenantId, previous);
+      const before = await backends();
+      expect(before.length).toBeGreaterThan(0);
+      for (let round = 0; round < 3; round++) {
+        // The tenant's last batch was new, so this replay is COPYed as new and fails on its first key.
+        expect(await store.insertUsageEvents(tenantId, previous)).toMatchObject({ ok: true, recordedCount: 0 });
+        previous = Array.from({ length: 50 }, () => usageEvent());
+        expect(await store.insertUsageEvents(tenantId, previous)).toMatchObject({ ok: true, recordedCount: 50 });
+      }
+      expect(await backends()).toEqual(before);
+      expect((await admin.query<{ n: string }>('SELECT count(*) AS n FROM usage_events WHERE tenant_id = $1', [tenantId])).rows[0]?.n).toBe('200');
+    } finally {
+      await admin.end();
+      await store.close();
+      await schema.drop();
     }
   });
 });
