@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { POSTGRES_DIALECT } from './dialect';
-import { DIM_COLUMNS, POSTGRES_DIM_INSERT, POSTGRES_ROLLUP_NUMBERS, backfillSelect, dimValues, postgresRollupUpsert, rollupNumbers } from './rollup-sql';
+import { DIM_COLUMNS, POSTGRES_DIM_INSERT, ROLLUP_NUMBER_COLUMNS, backfillSelect, dimValues, postgresRollupUpsert, rollupNumbers } from './rollup-sql';
 import { DimCache, rollupDeltas, rollupEventOf, unknownDims, type RollupDelta, type RollupEvent, type RollupSourceRow } from './rollups';
 
 const UPSERT_SQL = postgresRollupUpsert(POSTGRES_DIALECT);
@@ -38,7 +38,7 @@ export class PostgresRollups {
   /** The parameters of the upsert of `deltas` (dimension ids prepared), or null when there is nothing to add. */
   upsertValues(tenantId: string, deltas: readonly RollupDelta[]): string[] | null {
     if (deltas.length === 0) return null;
-    const columns: number[][] = POSTGRES_ROLLUP_NUMBERS.map(() => []);
+    const columns: number[][] = ROLLUP_NUMBER_COLUMNS.map(() => []);
     for (const delta of deltas) {
       const id = this.#cache.get(tenantId, delta.dimKey);
       if (id === undefined) throw new Error('rollup dimension set used before it was prepared');

@@ -52,10 +52,21 @@ export function dimValues(key: string, d: RollupDims): unknown[] {
   return [key, d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind];
 }
 
-/** SQLite: upsert `rows` rollup rows given as `?` parameters (tenant first in each row). */
+/**
+ * SQLite: upsert `rows` rollup rows given as `?` parameters (the tenant first, then each row's
+ * numbers, `rollupNumbers`). As on PostgreSQL, a new row's dimension values come from its
+ * `usage_dims` set, not from parameters. (`WHERE true` keeps SQLite from reading the upsert's `ON`
+ * as the join's.)
+ */
 export function sqliteRollupUpsert(d: Dialect, rows: number): string {
-  const one = `(${new Array<string>(ROLLUP_COLUMNS.length + 1).fill('?').join(',')})`;
-  return `INSERT INTO usage_rollups (tenant_id, ${ROLLUP_COLUMNS.join(', ')}) VALUES ${new Array<string>(rows).fill(one).join(',')}
+  const numbers = ROLLUP_NUMBER_COLUMNS.length;
+  const one = `(${new Array<string>(numbers).fill('?').join(',')})`;
+  const columns = ROLLUP_NUMBER_COLUMNS.map((_, i) => `v.column${i + 1}`).join(', ');
+  const dims = ROLLUP_COLUMNS.slice(numbers).map((column) => `s.${column}`).join(', ');
+  return `INSERT INTO usage_rollups (tenant_id, ${ROLLUP_COLUMNS.join(', ')})
+    SELECT ?, ${columns}, ${dims}
+    FROM (VALUES ${new Array<string>(rows).fill(one).join(',')}) v JOIN usage_dims s ON s.id = v.column3
+    WHERE true
     ${rollupConflictClause(d)}`;
 }
 
@@ -64,7 +75,7 @@ export const SQLITE_DIM_INSERT = `INSERT INTO usage_dims (tenant_id, ${DIM_COLUM
   ON CONFLICT (tenant_id, dim_key) DO NOTHING`;
 
 /** The numeric columns of a rollup row (`ROLLUP_COLUMNS` up to the dimension values), with their PostgreSQL types. */
-export const POSTGRES_ROLLUP_NUMBERS = [
+export const ROLLUP_NUMBER_COLUMNS = [
   ['grain', 'bigint'], ['bucket', 'bigint'], ['dim_id', 'bigint'], ['event_count', 'bigint'], ['quantity_sum', 'float8'], ['cost_sum', 'numeric'],
   ['unpriced_count', 'bigint'], ['quantity_min', 'float8'], ['quantity_max', 'float8'], ['ts_min', 'bigint'], ['ts_max', 'bigint'],
 ] as const;
@@ -76,12 +87,12 @@ export const POSTGRES_ROLLUP_NUMBERS = [
  * 10M events"). `ORDER BY` keeps the caller's row order, which is the lock order replicas agree on.
  */
 export function postgresRollupUpsert(d: Dialect): string {
-  const numbers = POSTGRES_ROLLUP_NUMBERS.map(([column]) => `r.${column}`).join(', ');
-  const dims = ROLLUP_COLUMNS.slice(POSTGRES_ROLLUP_NUMBERS.length).map((column) => `s.${column}`).join(', ');
-  const arrays = POSTGRES_ROLLUP_NUMBERS.map(([, type], i) => `$${i + 2}::${type}[]`).join(', ');
+  const numbers = ROLLUP_NUMBER_COLUMNS.map(([column]) => `r.${column}`).join(', ');
+  const dims = ROLLUP_COLUMNS.slice(ROLLUP_NUMBER_COLUMNS.length).map((column) => `s.${column}`).join(', ');
+  const arrays = ROLLUP_NUMBER_COLUMNS.map(([, type], i) => `$${i + 2}::${type}[]`).join(', ');
   return `INSERT INTO usage_rollups (tenant_id, ${ROLLUP_COLUMNS.join(', ')})
     SELECT $1, ${numbers}, ${dims}
-    FROM unnest(${arrays}) WITH ORDINALITY AS r(${POSTGRES_ROLLUP_NUMBERS.map(([column]) => column).join(', ')}, ord)
+    FROM unnest(${arrays}) WITH ORDINALITY AS r(${ROLLUP_NUMBER_COLUMNS.map(([column]) => column).join(', ')}, ord)
     JOIN usage_dims s ON s.id = r.dim_id AND s.tenant_id = $1
     ORDER BY r.ord
     ${rollupConflictClause(d)}`;

@@ -4,10 +4,10 @@
  */
 import type Database from 'better-sqlite3';
 import { SQLITE_DIALECT } from './dialect';
-import { SQLITE_DIM_INSERT, backfillSelect, dimValues, rollupValues, sqliteRollupUpsert } from './rollup-sql';
+import { SQLITE_DIM_INSERT, backfillSelect, dimValues, rollupNumbers, sqliteRollupUpsert } from './rollup-sql';
 import { DimCache, rollupDeltas, rollupEventOf, unknownDims, type RollupEvent, type RollupSourceRow } from './rollups';
 
-/** Rollup rows per upsert statement (20 parameters each). */
+/** Rollup rows per upsert statement (11 parameters each). */
 const UPSERT_CHUNK = 50;
 
 /** Adds events to the rollups of one connection. */
@@ -45,10 +45,10 @@ export function createSqliteRollupWriter(db: Database.Database): SqliteRollupWri
       }
       for (let start = 0; start < deltas.length; start += UPSERT_CHUNK) {
         const chunk = deltas.slice(start, start + UPSERT_CHUNK);
-        const params: unknown[] = [];
+        const params: unknown[] = [tenantId];
         for (const delta of chunk) {
           const id = cache.get(tenantId, delta.dimKey) ?? (created.get(delta.dimKey) as number);
-          params.push(tenantId, ...rollupValues(delta, id));
+          params.push(...rollupNumbers(delta, id));
         }
         upsert(chunk.length).run(...params);
       }
