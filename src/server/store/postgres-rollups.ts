@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { POSTGRES_DIALECT } from './dialect';
 import { DIM_COLUMNS, POSTGRES_DIM_INSERT, ROLLUP_NUMBER_COLUMNS, backfillSelect, dimValues, postgresRollupUpsert, rollupNumbers } from './rollup-sql';
-import { DimCache, rollupDeltas, rollupEventOf, unknownDims, type RollupDelta, type RollupEvent, type RollupSourceRow } from './rollups';
+import { DimCache, checkRollupRows, rollupDeltas, rollupEventOf, unknownDims, type RollupDelta, type RollupEvent, type RollupSourceRow } from './rollups';
 
 const UPSERT_SQL = postgresRollupUpsert(POSTGRES_DIALECT);
 const DIM_SELECT_SQL = 'SELECT dim_key, id FROM usage_dims WHERE tenant_id = $1 AND dim_key = ANY($2::text[])';
@@ -36,7 +36,7 @@ export class PostgresRollups {
   }
 
   /** The parameters of the upsert of `deltas` (dimension ids prepared), or null when there is nothing to add. */
-  upsertValues(tenantId: string, deltas: readonly RollupDelta[]): string[] | null {
+  upsertValues(tenantId: string, deltas: readonly RollupDelta[]): RollupUpsert | null {
     if (deltas.length === 0) return null;
     const columns: number[][] = ROLLUP_NUMBER_COLUMNS.map(() => []);
     for (const delta of deltas) {
@@ -44,13 +44,22 @@ export class PostgresRollups {
       if (id === undefined) throw new Error('rollup dimension set used before it was prepared');
       rollupNumbers(delta, id).forEach((v, i) => (columns[i] as number[]).push(v));
     }
-    return [tenantId, ...columns.map(numberArray)];
+    return { rows: deltas.length, values: [tenantId, ...columns.map(numberArray)] };
   }
 
   /** Run the upsert whose parameters `upsertValues` built. */
-  async upsert(client: pg.PoolClient, values: string[] | null): Promise<void> {
-    if (values !== null) await client.query({ name: 'bearlumen_upsert_rollups', text: UPSERT_SQL, values });
+  async upsert(client: pg.PoolClient, upsert: RollupUpsert | null): Promise<void> {
+    if (upsert === null) return;
+    const { rowCount } = await client.query({ name: 'bearlumen_upsert_rollups', text: UPSERT_SQL, values: upsert.values });
+    if (rowCount !== upsert.rows) this.#cache.clear();
+    checkRollupRows(rowCount ?? 0, upsert.rows);
   }
+}
+
+/** The parameters of one rollup upsert and how many rows it must insert or update. */
+export interface RollupUpsert {
+  rows: number;
+  values: string[];
 }
 
 /**

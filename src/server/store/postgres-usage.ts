@@ -15,7 +15,7 @@ import { completeAsIs } from './ingest-keys';
 import { isRetryableTransactionError, withTransaction } from './postgres-pool';
 import { loadEventCopy, UNIQUE_VIOLATION, type EventCopy } from './postgres-copy';
 import { INSERT_EVENTS_SQL, readStored, resolve, type BillableFields, type Complete } from './postgres-ingest';
-import { PostgresRollups } from './postgres-rollups';
+import { PostgresRollups, type RollupUpsert } from './postgres-rollups';
 import { RETAINED_FROM_KEY } from './rollup-sql';
 import { DAY_MS, rollupDeltas, type RollupDelta } from './rollups';
 import { readPage, type BucketCount, type PageRunner } from './usage-page';
@@ -147,7 +147,7 @@ export class PostgresUsage {
 
   /** COPY the new events, then add them to the rollups (the upsert's parameters built while the server stores the rows). */
   async #copyFresh(client: pg.PoolClient, copy: EventCopy, tenantId: string, fresh: readonly NewUsageEvent[], deltas: readonly RollupDelta[]): Promise<void> {
-    let upsert: string[] | null = null;
+    let upsert: RollupUpsert | null = null;
     await copy.insert(client, tenantId, fresh, () => (upsert = this.#rollups.upsertValues(tenantId, deltas)));
     await this.#rollups.upsert(client, upsert);
   }

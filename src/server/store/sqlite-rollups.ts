@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { SQLITE_DIALECT } from './dialect';
 import { SQLITE_DIM_INSERT, backfillSelect, dimValues, rollupNumbers, sqliteRollupUpsert } from './rollup-sql';
-import { DimCache, rollupDeltas, rollupEventOf, unknownDims, type RollupEvent, type RollupSourceRow } from './rollups';
+import { DimCache, checkRollupRows, rollupDeltas, rollupEventOf, unknownDims, type RollupEvent, type RollupSourceRow } from './rollups';
 
 /** Rollup rows per upsert statement (11 parameters each). */
 const UPSERT_CHUNK = 50;
@@ -50,7 +50,9 @@ export function createSqliteRollupWriter(db: Database.Database): SqliteRollupWri
           const id = cache.get(tenantId, delta.dimKey) ?? (created.get(delta.dimKey) as number);
           params.push(...rollupNumbers(delta, id));
         }
-        upsert(chunk.length).run(...params);
+        const { changes } = upsert(chunk.length).run(...params);
+        if (changes !== chunk.length) cache.clear();
+        checkRollupRows(changes, chunk.length);
       }
       return created;
     },
