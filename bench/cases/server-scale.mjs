@@ -7,7 +7,9 @@
 // included — the first page of usage.query filtered by a busy agent, by a rare one (one event a day)
 // and by one with no events, the ingest rate of `fresh` new events afterwards and, on PostgreSQL, of two replica
 // processes inserting at once. Store-level figures: routes add JSON shaping on top. On PostgreSQL
-// the loaded tables are vacuumed and analysed before the reads (see `settle`).
+// the loaded tables are vacuumed and analysed before the reads (see `settle`). `fresh` defaults to
+// 500,000 (~4 s): a one-second phase after a load that wrote gigabytes of WAL measured whether a
+// checkpoint fell inside it as much as the store (docs/benchmarks.md, "PostgreSQL ingest at 10M events").
 //
 //   npm run build && node bench/run.mjs --only server:scale --runs 1
 //   node bench/cases/server-scale.mjs '{"n":200000}'        (a quick look; DATABASE_URL for PostgreSQL)
@@ -175,7 +177,7 @@ async function measure(engine, args) {
 }
 
 async function main() {
-  const args = { n: 10_000_000, days: 30, agents: 40, workflows: 120, models: 4, runs: 5, fresh: 100_000, ...caseArgs() };
+  const args = { n: 10_000_000, days: 30, agents: 40, workflows: 120, models: 4, runs: 5, fresh: 500_000, ...caseArgs() };
   const dir = mkdtempSync(join(tmpdir(), 'bearlumen-scale-'));
   const results = [];
   try {
