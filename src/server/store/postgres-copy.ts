@@ -76,7 +76,10 @@ export class EventCopy {
    */
   async insert(client: pg.PoolClient, tenantId: string, events: readonly NewUsageEvent[], meanwhile: () => void = () => {}): Promise<void> {
     const stream = client.query(this.from(COPY_EVENTS_SQL));
-    // Rejects on the COPY's error (a unique violation, a lost connection) whenever it comes.
+    // The COPY's error (a unique violation, a lost connection) reaches the caller through `done`. The
+    // stream can emit another one afterwards (pg-copy-streams finishing a COPY the server already
+    // failed); with no listener that would be an uncaught exception.
+    stream.on('error', () => {});
     const done = once(stream, 'finish');
     done.catch(() => {});
     // The first chunk is held until the server accepts the COPY; waiting for it here lets later
@@ -84,7 +87,9 @@ export class EventCopy {
     const accepted = new Promise<void>((resolve) => stream.write(Buffer.from(copyRows(tenantId, events.slice(0, FIRST_CHUNK)), 'utf8'), () => resolve()));
     await Promise.race([accepted, done]);
     for (let start = FIRST_CHUNK; start < events.length; start += CHUNK) {
-      stream.write(Buffer.from(copyRows(tenantId, events.slice(start, start + CHUNK)), 'utf8'));
+      // One chunk at a time through a full socket: rows queued inside pg-copy-streams when the COPY
+      // fails would be flushed later, on a connection already handed back to the pool.
+      if (!stream.write(Buffer.from(copyRows(tenantId, events.slice(start, start + CHUNK)), 'utf8'))) await Promise.race([once(stream, 'drain'), done]);
     }
     stream.end();
     meanwhile();

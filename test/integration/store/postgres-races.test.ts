@@ -166,4 +166,58 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
       await schema.drop();
     }
   });
+
+  it('a COPY that fails while its rows wait behind a full socket neither crashes the process nor leaks rows into the next batch', async () => {
+    const schema = await createTestSchema('copy-backpressure');
+    const url = new URL(schema.url);
+    const appName = `bl_backpressure_${process.pid}_${Date.now()}`;
+    url.searchParams.set('application_name', appName);
+    // One connection: the next batch runs on the connection whose COPY failed.
+    const store = await createStore({ databaseUrl: url.toString(), poolSize: 1 });
+    const other = new pg.Client({ connectionString: schema.url });
+    await other.connect();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const tenantId = (await store.ensureTenant('backpressure')).id;
+      // 1000 events with metadata at the API's limit (10 KB): ~10 MB of COPY rows.
+      const metadataJson = JSON.stringify({ note: 'x'.repeat(10_200) });
+      const batch = Array.from({ length: 1000 }, () => usageEvent({ metadataJson }));
+      const first = batch[0] as (typeof batch)[number];
+      // The other writer holds the batch's first key: the store's COPY waits at its first row, the
+      // database stops reading, and the rest of the rows back up in this process.
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts, received_at,
+           metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
+         VALUES ('evt_other_first', $1, $2, $3, $4, $5, NULL, $6, $7, '{}', NULL, NULL, $8, $9, true, 'test')`,
+        [tenantId, first.idempotencyKey, first.eventType, first.metricName, first.quantity, first.timestampMs, first.receivedAtMs, first.tokenKind, first.costNanoUsd],
+      );
+      const storeCall = store.insertUsageEvents(tenantId, batch);
+      await waitUntil(async () => {
+        const { rows } = await other.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [appName]);
+        return Number(rows[0]?.n) > 0;
+      }, 'the store waits for the other writer');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await other.query('COMMIT');
+      const result = await storeCall;
+      expect(result).toMatchObject({ ok: true, recordedCount: 999 });
+      expect(result.ok && result.results[0]).toEqual({ eventId: 'evt_other_first', recorded: false });
+
+      const next = Array.from({ length: 1000 }, () => usageEvent());
+      expect(await store.insertUsageEvents(tenantId, next)).toMatchObject({ ok: true, recordedCount: 1000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stored = await other.query<{ n: string }>('SELECT count(*) AS n FROM usage_events WHERE tenant_id = $1', [tenantId]);
+      expect(Number(stored.rows[0]?.n)).toBe(2000);
+      const counted = await other.query<{ n: string }>('SELECT sum(event_count) AS n FROM usage_rollups WHERE tenant_id = $1 AND grain = $2', [tenantId, 3_600_000]);
+      expect(Number(counted.rows[0]?.n)).toBe(1999);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await other.end();
+      await store.close();
+      await schema.drop();
+    }
+  });
 });
