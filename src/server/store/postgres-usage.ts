@@ -6,6 +6,7 @@
  * text sorts use the C collation (SQLite compares bytes), float sums use `bearlumen_total` (SQLite's
  * compensated TOTAL), BIGINT/NUMERIC come back as JS numbers (see `postgres-pool.ts`).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { AggregationWindow, UsageEvent } from '../../protocol/types';
 import type { CostDimension, CostSeriesRow, DimensionCostRow } from './cost-report-types';
@@ -36,6 +37,19 @@ const READS = usageReads(POSTGRES_DIALECT);
 const COST_REPORTS = costReportReads(POSTGRES_DIALECT);
 /** A deadlock needs two replicas inserting overlapping keys in opposite orders; retrying once or twice settles it. */
 const MAX_INSERT_ATTEMPTS = 3;
+/**
+ * A pause before running a deadlocked (or serialization-failed) batch again: the other writer,
+ * which PostgreSQL let through, is still storing its rows, and a batch that starts again at once
+ * meets them again (docs/benchmarks.md, "PostgreSQL ingest at 10M events"). Random, so two victims
+ * do not meet again either.
+ */
+function afterDeadlock(attempt: number): Promise<void> {
+  return sleep(DEADLOCK_BACKOFF_MS * (attempt + 1) * (0.5 + Math.random()));
+}
+const DEADLOCK_BACKOFF_MS = 25;
+
+/** Batches a tenant reads its keys for after one held a stored key (`#countReadFirst`). */
+const READ_FIRST_BATCHES = 10;
 /** Events deleted per statement by retention. */
 const RETENTION_SLICE = 10_000;
 
@@ -43,8 +57,11 @@ const RETENTION_SLICE = 10_000;
 export class PostgresUsage {
   readonly #rollups = new PostgresRollups();
   readonly #copy = loadEventCopy();
-  /** Tenants whose last batch held a stored key: their batches read their keys before writing (`#insertExpectingNew`). */
-  readonly #readFirst = new Set<string>();
+  /**
+   * Tenants whose batches read their keys before writing, and for how many more batches without a
+   * stored key (`#insertExpectingNew`).
+   */
+  readonly #readFirst = new Map<string, number>();
 
   protected constructor(protected readonly pool: pg.Pool) {}
 
@@ -73,16 +90,18 @@ export class PostgresUsage {
       return e;
     };
     const copy = await this.#copy;
+    let fellBack = false;
     if (copy !== null && !this.#readFirst.has(tenantId)) {
       const result = await this.#insertExpectingNew(copy, tenantId, events, first, completeOnce);
       if (result !== null) return result;
+      fellBack = true;
     }
     // Stored keys are read first, outside any transaction: a stored event never changes, so what we
     // see stays true. A batch of duplicates (a retry after a lost response) then costs one indexed
     // read, is not priced (`complete` runs only for keys not stored) and writes nothing; a conflict
     // with a stored event is found before anything is written.
     const stored = await readStored(this.pool, tenantId, [...first.keys()]);
-    if (stored.size === 0) this.#readFirst.delete(tenantId);
+    this.#countReadFirst(tenantId, fellBack || stored.size > 0);
     const fresh = new Map<string, NewUsageEvent>();
     for (const [key, index] of first) {
       if (!stored.has(key)) fresh.set(key, completeOnce(key, index));
@@ -105,8 +124,21 @@ export class PostgresUsage {
           continue;
         }
         if (attempt >= MAX_INSERT_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
+        await afterDeadlock(attempt);
       }
     }
+  }
+
+  /**
+   * After a batch that held a stored key, or whose all-new attempt failed, the tenant's next
+   * READ_FIRST_BATCHES batches read their keys first: a run of retries, or another replica writing
+   * the same keys, keeps the tenant there instead of failing a COPY (and, with keys in opposite
+   * orders, deadlocking) every other batch. Then its batches are taken as all new again.
+   */
+  #countReadFirst(tenantId: string, contended: boolean): void {
+    const left = contended ? READ_FIRST_BATCHES : (this.#readFirst.get(tenantId) ?? 1) - 1;
+    if (left > 0) this.#readFirst.set(tenantId, left);
+    else this.#readFirst.delete(tenantId);
   }
 
   /**
@@ -114,8 +146,8 @@ export class PostgresUsage {
    * first reading which keys are stored, one round trip and ~1.3 ms of the server's time fewer per
    * batch at 10M events (docs/benchmarks.md, "PostgreSQL ingest at 10M events"). A stored key fails
    * the COPY with a unique violation and nothing is written; null then sends the caller to the
-   * read-first path, which the tenant's batches keep taking until one holds no stored key again, so a
-   * run of retried batches pays for one failed COPY (and one batch priced for nothing), not one each.
+   * read-first path, which the tenant's batches keep taking for a while (`#countReadFirst`), so a run
+   * of retried batches pays for one failed COPY (and one batch priced for nothing), not one each.
    */
   async #insertExpectingNew(
     copy: EventCopy,
@@ -136,11 +168,11 @@ export class PostgresUsage {
       await withTransaction(this.pool, (client) => this.#copyFresh(client, copy, tenantId, [...fresh.values()], deltas));
       return planned;
     } catch (error) {
-      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) {
-        this.#readFirst.add(tenantId);
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return null;
+      if (isRetryableTransactionError(error)) {
+        await afterDeadlock(0);
         return null;
       }
-      if (isRetryableTransactionError(error)) return null;
       throw error;
     }
   }

@@ -47,13 +47,14 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: ingest plans', () => {
       } finally {
         await store.close();
       }
-      // Same for the ingest backends: wait (bounded) until their index scans show up.
+      // Same for the ingest backends: wait (bounded) until their index scans show up. Every batch but
+      // the tenant's first (taken as all new, no read of its keys) reads its keys through the index.
       let after = await scans();
-      for (let i = 0; i < 50 && after.idx - before.idx < 10; i++) {
+      for (let i = 0; i < 50 && after.idx - before.idx < 9; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         after = await scans();
       }
-      expect(after.idx - before.idx).toBeGreaterThanOrEqual(10);
+      expect(after.idx - before.idx).toBeGreaterThanOrEqual(9);
       expect(after.seq - before.seq).toBe(0);
     } finally {
       await admin.end();

@@ -63,7 +63,7 @@ describeEachStore('store: usage ingest with deferred completion', (store) => {
     const second = deferred(again);
     expect(await store().insertUsageEvents(t, second.candidates, second.complete)).toEqual(replayed);
     expect(second.calls).toEqual([]);
-    // A batch without stored keys ends the run: it is stored, and completed once per event.
+    // New batches are stored and completed once per event...
     const next = Array.from({ length: 300 }, (_, i) => usageEvent({ quantity: i }));
     const third = deferred(next);
     expect(await store().insertUsageEvents(t, third.candidates, third.complete)).toEqual({
@@ -72,6 +72,10 @@ describeEachStore('store: usage ingest with deferred completion', (store) => {
       results: next.map((e) => ({ eventId: e.id, recorded: true })),
     });
     expect(third.calls).toEqual(next.map((_, i) => i));
+    // ...and for a while the tenant's keys are still read first: a replay of that batch completes nothing.
+    const fourth = deferred(next.map((e) => ({ ...e, id: `${e.id}_again` })));
+    expect(await store().insertUsageEvents(t, fourth.candidates, fourth.complete)).toMatchObject({ ok: true, recordedCount: 0 });
+    expect(fourth.calls).toEqual([]);
     expect((await store().queryUsageEvents(t, { startMs: 0, endMs: T0 * 2 }, 1, 0)).total).toBe(600);
   });
 
