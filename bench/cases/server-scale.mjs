@@ -14,6 +14,7 @@
 //   npm run build && node bench/run.mjs --only server:scale --runs 1
 //   node bench/cases/server-scale.mjs '{"n":200000}'        (a quick look; DATABASE_URL for PostgreSQL)
 //   node bench/cases/server-scale.mjs '{"postgres":false}'  (SQLite only, even with DATABASE_URL set)
+//   node bench/cases/server-scale.mjs '{"sqlite":false,"keep":"bl_keep"}'  (keeps the loaded PostgreSQL schema)
 //   node bench/cases/server-scale.mjs '{"sqlite":false}'    (PostgreSQL only)
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
@@ -187,7 +188,8 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
     const url = args.postgres === false ? undefined : process.env.BEARLUMEN_TEST_DATABASE_URL || process.env.DATABASE_URL;
     if (url) {
-      const schema = `bl_scale_${process.pid}`;
+      // `{"keep":"name"}` loads into schema `name` and keeps it, for bench/micro/pg-ingest-probe.mjs.
+      const schema = typeof args.keep === 'string' ? args.keep : `bl_scale_${process.pid}`;
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       await admin.query(`CREATE SCHEMA ${schema}`);
@@ -209,7 +211,7 @@ async function main() {
         };
         results.push(await measure({ name: 'PostgreSQL', options: { databaseUrl: scoped.toString(), poolSize: 4 }, url: scoped.toString(), size, settle }, args));
       } finally {
-        await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+        if (typeof args.keep !== 'string') await admin.query(`DROP SCHEMA ${schema} CASCADE`);
         await admin.end();
       }
     }
