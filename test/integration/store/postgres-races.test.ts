@@ -12,7 +12,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStore } from '@bearlumen/node-sdk/server';
+import { createStore, type NewUsageEvent } from '@bearlumen/node-sdk/server';
 import { createTestSchema } from '../../helpers/postgres-database';
 import { POSTGRES, usageEvent, type OpenedStore } from './engines';
 
@@ -30,6 +30,40 @@ async function readFirst(store: OpenedStore['store'], tenantId: string): Promise
   await store.insertUsageEvents(tenantId, [seen]);
   expect(await store.insertUsageEvents(tenantId, [seen])).toMatchObject({ ok: true, recordedCount: 0 });
   return [seen.id];
+}
+
+/** Another writer's row for `e` under `id`, inserted by hand (so it adds nothing to the rollups). */
+function insertByHand(client: pg.Client, tenantId: string, e: NewUsageEvent, id: string): Promise<unknown> {
+  return client.query(
+    `INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts, received_at,
+       metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
+     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, '{}', NULL, NULL, $9, $10, true, 'test')`,
+    [id, tenantId, e.idempotencyKey, e.eventType, e.metricName, e.quantity, e.timestampMs, e.receivedAtMs, e.tokenKind, e.costNanoUsd],
+  );
+}
+
+/**
+ * A store on its own schema whose connections carry their own application_name, so that its
+ * backends can be told apart in pg_stat_activity, and a second connection to the same schema.
+ */
+async function namedStore(label: string, poolSize: number) {
+  const schema = await createTestSchema(label);
+  const url = new URL(schema.url);
+  const appName = `bl_${label.replace(/-/g, '_')}_${process.pid}_${Date.now()}`;
+  url.searchParams.set('application_name', appName);
+  const store = await createStore({ databaseUrl: url.toString(), poolSize });
+  const other = new pg.Client({ connectionString: schema.url });
+  await other.connect();
+  return {
+    store,
+    other,
+    appName,
+    async dispose() {
+      await other.end();
+      await store.close();
+      await schema.drop();
+    },
+  };
 }
 
 const MODES = [
@@ -55,13 +89,7 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
     const other = new pg.Client({ connectionString: url });
     await other.connect();
     try {
-      const insert = (e: typeof a, id: string) =>
-        other.query(
-          `INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts, received_at,
-             metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
-           VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, '{}', NULL, NULL, $9, $10, true, 'test')`,
-          [id, tenantId, e.idempotencyKey, e.eventType, e.metricName, e.quantity, e.timestampMs, e.receivedAtMs, e.tokenKind, e.costNanoUsd],
-        );
+      const insert = (e: typeof a, id: string) => insertByHand(other, tenantId, e, id);
       // The other writer holds b; the store inserts a, then waits for b.
       await other.query('BEGIN');
       await insert(b, 'evt_other_b');
@@ -100,12 +128,7 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
     try {
       // The other writer holds b, uncommitted: the store's read does not see it, its COPY waits for it.
       await other.query('BEGIN');
-      await other.query(
-        `INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts, received_at,
-           metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
-         VALUES ('evt_other_b', $1, $2, $3, $4, $5, NULL, $6, $7, '{}', NULL, NULL, $8, $9, true, 'test')`,
-        [tenantId, b.idempotencyKey, b.eventType, b.metricName, b.quantity, b.timestampMs, b.receivedAtMs, b.tokenKind, b.costNanoUsd],
-      );
+      await insertByHand(other, tenantId, b, 'evt_other_b');
       const storeCall = store.insertUsageEvents(tenantId, [a, b, c]);
       await waitUntil(async () => {
         const { rows } = await other.query<{ n: string }>(
@@ -137,13 +160,7 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
   });
 
   it('a batch whose COPY fails on a stored key rolls back on its own connection, which the pool keeps', async () => {
-    const schema = await createTestSchema('copy-rollback');
-    const url = new URL(schema.url);
-    const appName = `bl_rollback_${process.pid}_${Date.now()}`;
-    url.searchParams.set('application_name', appName);
-    const store = await createStore({ databaseUrl: url.toString(), poolSize: 4 });
-    const admin = new pg.Client({ connectionString: schema.url });
-    await admin.connect();
+    const { store, other: admin, appName, dispose } = await namedStore('copy-rollback', 4);
     const backends = async () =>
       (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid', [appName])).rows.map((r) => r.pid);
     try {
@@ -160,21 +177,13 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
       }
       expect(await backends()).toEqual(before);
     } finally {
-      await admin.end();
-      await store.close();
-      await schema.drop();
+      await dispose();
     }
   });
 
   it('a COPY that fails while its rows wait behind a full socket neither crashes the process nor leaks rows into the next batch', async () => {
-    const schema = await createTestSchema('copy-backpressure');
-    const url = new URL(schema.url);
-    const appName = `bl_backpressure_${process.pid}_${Date.now()}`;
-    url.searchParams.set('application_name', appName);
     // One connection: the next batch runs on the connection whose COPY failed.
-    const store = await createStore({ databaseUrl: url.toString(), poolSize: 1 });
-    const other = new pg.Client({ connectionString: schema.url });
-    await other.connect();
+    const { store, other, appName, dispose } = await namedStore('copy-backpressure', 1);
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => uncaught.push(error);
     process.on('uncaughtException', onUncaught);
@@ -187,12 +196,7 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
       // The other writer holds the batch's first key: the store's COPY waits at its first row, the
       // database stops reading, and the rest of the rows back up in this process.
       await other.query('BEGIN');
-      await other.query(
-        `INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts, received_at,
-           metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
-         VALUES ('evt_other_first', $1, $2, $3, $4, $5, NULL, $6, $7, '{}', NULL, NULL, $8, $9, true, 'test')`,
-        [tenantId, first.idempotencyKey, first.eventType, first.metricName, first.quantity, first.timestampMs, first.receivedAtMs, first.tokenKind, first.costNanoUsd],
-      );
+      await insertByHand(other, tenantId, first, 'evt_other_first');
       const storeCall = store.insertUsageEvents(tenantId, batch);
       await waitUntil(async () => {
         const { rows } = await other.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [appName]);
@@ -214,9 +218,7 @@ describe.skipIf(!POSTGRES.available())('store [postgres]: races between writers'
       expect(uncaught).toEqual([]);
     } finally {
       process.off('uncaughtException', onUncaught);
-      await other.end();
-      await store.close();
-      await schema.drop();
+      await dispose();
     }
   });
 });
