@@ -76,9 +76,10 @@ export class EventCopy {
    */
   async insert(client: pg.PoolClient, tenantId: string, events: readonly NewUsageEvent[], meanwhile: () => void = () => {}): Promise<void> {
     const stream = client.query(this.from(COPY_EVENTS_SQL));
-    // The COPY's error (a unique violation, a lost connection) reaches the caller through `done`. The
-    // stream can emit another one afterwards (pg-copy-streams finishing a COPY the server already
-    // failed); with no listener that would be an uncaught exception.
+    // The COPY's error (a unique violation, a lost connection) reaches the caller through `done`.
+    // After one, this insert writes nothing more and never ends the stream, so no second error is
+    // known to follow; should a pg-copy-streams version emit one, this listener keeps it from being
+    // an uncaught exception that ends the process.
     stream.on('error', () => {});
     const done = once(stream, 'finish');
     done.catch(() => {});

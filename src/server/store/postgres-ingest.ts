@@ -19,7 +19,7 @@ import type { InsertUsageEventsResult, NewUsageEvent, UsageEventIdentity } from 
  * batch size). Rows are inserted in input order. A key already stored, or committed meanwhile by
  * another replica, is skipped by the unique index and not returned.
  */
-export const INSERT_EVENTS_SQL = `
+const INSERT_EVENTS_SQL = `
 INSERT INTO usage_events (id, tenant_id, idempotency_key, event_type, metric_name, quantity, subscription_id, ts,
   received_at, metadata, agent_id, workflow_id, token_kind, cost_nano, priced, price_source)
 SELECT e.id, $1, e.key, e.event_type, e.metric_name, e.quantity, e.subscription_id, e.ts, e.received_at, e.metadata,
@@ -35,7 +35,7 @@ RETURNING idempotency_key`;
 const STORED_EVENTS_SQL = 'SELECT id, idempotency_key, event_type, metric_name, quantity, subscription_id FROM bearlumen_stored_events($1, $2::text[])';
 
 /** The billable fields of an event: what decides whether a repeated key is a duplicate or a conflict. */
-export interface BillableFields {
+interface BillableFields {
   id: string;
   eventType: string;
   metricName: string;
@@ -54,9 +54,8 @@ interface StoredEventRow {
   subscription_id: string | null;
 }
 
-
 /** The stored events among `keys`, by key (billable fields only). */
-export async function readStored(db: pg.Pool | pg.PoolClient, tenantId: string, keys: readonly string[]): Promise<Map<string, BillableFields>> {
+async function readStored(db: pg.Pool | pg.PoolClient, tenantId: string, keys: readonly string[]): Promise<Map<string, BillableFields>> {
   const { rows } = await db.query<StoredEventRow>({ name: 'bearlumen_stored_events', text: STORED_EVENTS_SQL, values: [tenantId, keys] });
   const stored = new Map<string, BillableFields>();
   for (const r of rows) {
@@ -71,7 +70,7 @@ export async function readStored(db: pg.Pool | pg.PoolClient, tenantId: string, 
  * stored (or inserted) one when the billable fields match, else a conflict (and then the call must
  * write nothing).
  */
-export function resolve(
+function resolve(
   events: readonly UsageEventIdentity[],
   stored: ReadonlyMap<string, BillableFields>,
   inserted: ReadonlyMap<string, NewUsageEvent>,
@@ -97,6 +96,8 @@ export function resolve(
 
 /** A deadlock needs two replicas inserting overlapping keys in opposite orders; retrying once or twice settles it. */
 const MAX_INSERT_ATTEMPTS = 3;
+/** Base of the pause after a deadlock (`afterDeadlock`), ms. */
+const DEADLOCK_BACKOFF_MS = 25;
 /**
  * A pause before running a deadlocked (or serialization-failed) batch again: the other writer,
  * which PostgreSQL let through, is still storing its rows, and a batch that starts again at once
@@ -106,7 +107,6 @@ const MAX_INSERT_ATTEMPTS = 3;
 function afterDeadlock(attempt: number): Promise<void> {
   return sleep(DEADLOCK_BACKOFF_MS * (attempt + 1) * (0.5 + Math.random()));
 }
-const DEADLOCK_BACKOFF_MS = 25;
 
 /** Batches a tenant reads its keys for after one held a stored key (`#countReadFirst`). */
 const READ_FIRST_BATCHES = 10;

@@ -51,8 +51,7 @@ export class PostgresRollups {
   async upsert(client: pg.PoolClient, upsert: RollupUpsert | null): Promise<void> {
     if (upsert === null) return;
     const { rowCount } = await client.query({ name: 'bearlumen_upsert_rollups', text: UPSERT_SQL, values: upsert.values });
-    if (rowCount !== upsert.rows) this.#cache.clear();
-    checkRollupRows(rowCount ?? 0, upsert.rows);
+    checkRollupRows(this.#cache, rowCount ?? 0, upsert.rows);
   }
 }
 
@@ -66,7 +65,7 @@ export interface RollupUpsert {
  * A PostgreSQL array literal of numbers. JavaScript prints each as the shortest text that reads back
  * as the same double, as node-postgres would, without its per-element quoting and escaping.
  */
-export function numberArray(values: readonly number[]): string {
+function numberArray(values: readonly number[]): string {
   return `{${values.join(',')}}`;
 }
 

@@ -38,15 +38,6 @@ export function rollupNumbers(delta: RollupDelta, dimId: number): number[] {
   ];
 }
 
-/** The values of one rollup row in `ROLLUP_COLUMNS` order. */
-export function rollupValues(delta: RollupDelta, dimId: number): unknown[] {
-  const d = delta.dims;
-  return [
-    ...rollupNumbers(delta, dimId),
-    d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind,
-  ];
-}
-
 /** The values of one dimension set in `DIM_COLUMNS` order. */
 export function dimValues(key: string, d: RollupDims): unknown[] {
   return [key, d.subscriptionId, d.agentId, d.workflowId, d.model, d.provider, d.metricName, d.eventType, d.tokenKind];

@@ -257,14 +257,14 @@ export class DimCache {
 /**
  * Every rollup row of an upsert takes its dimension values from its `usage_dims` set, so a set that
  * has gone from the table (a restore, a hand edit) would drop its row silently and the rollups would
- * no longer sum the events. The upsert must insert or update one row per delta; when it did not, the
- * caller has cleared its cache of dimension ids (the next attempt creates the set again) and this
- * throws, so that the batch's transaction rolls back and nothing is counted short.
+ * no longer sum the events. The upsert must insert or update one row per delta; when it did not,
+ * this forgets the cached dimension ids (the next attempt creates the set again) and throws, so that
+ * the batch's transaction rolls back and nothing is counted short.
  */
-export function checkRollupRows(written: number, expected: number): void {
-  if (written !== expected) {
-    throw new Error(`usage_rollups: ${expected - written} of ${expected} rows name a dimension set missing from usage_dims; nothing was stored, retry the batch`);
-  }
+export function checkRollupRows(cache: DimCache, written: number, expected: number): void {
+  if (written === expected) return;
+  cache.clear();
+  throw new Error(`usage_rollups: ${expected - written} of ${expected} rows name a dimension set missing from usage_dims; nothing was stored, retry the batch`);
 }
 
 /** The distinct dimension sets of `deltas` whose ids the cache does not know, by key. */

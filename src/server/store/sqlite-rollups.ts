@@ -50,9 +50,7 @@ export function createSqliteRollupWriter(db: Database.Database): SqliteRollupWri
           const id = cache.get(tenantId, delta.dimKey) ?? (created.get(delta.dimKey) as number);
           params.push(...rollupNumbers(delta, id));
         }
-        const { changes } = upsert(chunk.length).run(...params);
-        if (changes !== chunk.length) cache.clear();
-        checkRollupRows(changes, chunk.length);
+        checkRollupRows(cache, upsert(chunk.length).run(...params).changes, chunk.length);
       }
       return created;
     },
