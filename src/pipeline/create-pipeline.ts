@@ -27,8 +27,9 @@ export interface PipelineDeps {
   /** Clock and randomness (backoff jitter), injectable for tests. */
   now?: () => number;
   random?: () => number;
-  /** The spool's file system, injectable so tests can make the disk fail. */
+  /** The spool's file system and heartbeat, injectable so tests can make the disk fail and heal. */
   spoolFs?: SpoolFs;
+  spoolHeartbeatMs?: number;
 }
 
 /** How long shutdown waits, after its deadline, for aborted sends to unwind (they are accounted for already). */
@@ -64,7 +65,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
   #bufferFullError: BearLumenBufferFullError | undefined;
   #shutdown: Promise<ShutdownReport> | undefined;
   #unregisterExit: (() => void) | undefined;
-  constructor({ transport, logger, options, handleExit, now = Date.now, random = Math.random, spoolFs }: PipelineDeps) {
+  constructor({ transport, logger, options, handleExit, now = Date.now, random = Math.random, spoolFs, spoolHeartbeatMs }: PipelineDeps) {
     this.#options = options;
     this.#transport = transport;
     this.#logger = logger;
@@ -92,7 +93,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     });
     if (handleExit) this.#unregisterExit = registerExitHook(this);
     if (options.spoolDir !== undefined) {
-      const deps = { options: { ...options, spoolDir: options.spoolDir }, logger, ledger: this.#ledger, fs: spoolFs };
+      const deps = { options: { ...options, spoolDir: options.spoolDir }, logger, ledger: this.#ledger, fs: spoolFs, heartbeatMs: spoolHeartbeatMs };
       this.#spool = new SpoolLink({ ...deps, admit: (entry) => this.#admit(entry), onRoom: () => this.#admitBlocked() });
     }
   }

@@ -19,6 +19,8 @@ export interface SpoolLinkDeps {
   /** Called when the spool freed room (wakes blocked records). */
   onRoom: () => void;
   fs?: SpoolFs | undefined;
+  /** The spool's heartbeat (tests shorten it to see a resume after a disk error). */
+  heartbeatMs?: number | undefined;
 }
 
 /**
@@ -38,7 +40,8 @@ export class SpoolLink {
     this.#deps = deps;
     const { spoolDir: dir, spoolSync: sync, maxSpoolBytes: maxBytes } = deps.options;
     const onSpilled = (entries: readonly PendingEvent[], error: unknown): void => this.#spilled(entries, error);
-    this.#spool = new Spool<PendingEvent>({ dir, sync, maxBytes, logger: deps.logger, onRoom: deps.onRoom, onSpilled, ...(deps.fs === undefined ? {} : { fs: deps.fs }) });
+    const seams = { ...(deps.fs === undefined ? {} : { fs: deps.fs }), ...(deps.heartbeatMs === undefined ? {} : { heartbeatMs: deps.heartbeatMs }) };
+    this.#spool = new Spool<PendingEvent>({ dir, sync, maxBytes, logger: deps.logger, onRoom: deps.onRoom, onSpilled, ...seams });
     this.#spool.replay({ room: () => this.#room(), admit: (event, segment) => this.#readBack(event, segment) });
   }
 

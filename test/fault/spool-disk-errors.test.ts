@@ -68,6 +68,27 @@ function capture(): { logger: pino.Logger; lines: Array<{ level: number; msg: st
   return { logger: pino({ level: 'warn' }, stream), lines };
 }
 
+/** The real file system, except that `call` fails with `code` while `broken` is true. */
+function healableFs(call: keyof SpoolFs, code: string): SpoolFs & { broken: boolean; faults: number } {
+  const fs: SpoolFs & { broken: boolean; faults: number } = { ...nodeSpoolFs, broken: true, faults: 0 };
+  const real = nodeSpoolFs[call] as (...args: unknown[]) => unknown;
+  (fs as unknown as Record<string, unknown>)[call] = (...args: unknown[]): unknown => {
+    if (!fs.broken) return real(...args);
+    fs.faults += 1;
+    throw Object.assign(new Error(`${code}: injected`), { code });
+  };
+  return fs;
+}
+
+/** Waits (bounded) until `done()` holds. */
+async function waitFor(done: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function setup(
   spoolFs: SpoolFs,
   sync = false,
@@ -76,6 +97,7 @@ async function setup(
   key?: string,
   maxBufferedEvents?: number,
   baseUrl = server.url,
+  spoolHeartbeatMs?: number,
 ) {
   dirs.push(dir);
   run += 1;
@@ -83,7 +105,7 @@ async function setup(
   const { logger, lines } = capture();
   const transport = new HttpTransport({ baseUrl: new URL(baseUrl), apiKey, timeout: 5000, maxRetries: 0, logger });
   const options = resolveBatchingOptions({ spoolDir: dir, spoolSync: sync, flushIntervalMs, retryBaseMs: 5, retryMaxMs: 20, ...(maxBufferedEvents === undefined ? {} : { maxBufferedEvents }) });
-  const pipeline = createPipeline({ transport, logger, options, handleExit: false, spoolFs });
+  const pipeline = createPipeline({ transport, logger, options, handleExit: false, spoolFs, ...(spoolHeartbeatMs === undefined ? {} : { spoolHeartbeatMs }) });
   const tenantId = await tenantIdOf(server.store, apiKey);
   return { pipeline, lines, dir, apiKey, stored: async () => summarize(await readStoredEvents(server.store, tenantId)) };
 }
@@ -101,11 +123,11 @@ function event(n: number): UsageEventInput {
   return { eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 1, metadata: { n: `f${n}` } };
 }
 
-/** Records `turns` × 10 events, one group per event-loop turn; resolves with every record() promise. */
-async function recordTurns(pipeline: Pipeline, turns: number): Promise<Array<Promise<unknown>>> {
+/** Records `turns` × 10 events (markers from `from` on), one group per event-loop turn; resolves with every record() promise. */
+async function recordTurns(pipeline: Pipeline, turns: number, from = 0): Promise<Array<Promise<unknown>>> {
   const results: Array<Promise<unknown>> = [];
   for (let turn = 0; turn < turns; turn++) {
-    for (let i = 0; i < 10; i++) results.push(pipeline.record(event(turn * 10 + i)));
+    for (let i = 0; i < 10; i++) results.push(pipeline.record(event(from + turn * 10 + i)));
     await new Promise((resolve) => setImmediate(resolve));
   }
   return results;
@@ -121,9 +143,9 @@ const faults: Array<[string, Fault, boolean]> = [
 ];
 
 describe('spool: injected disk errors', () => {
-  it.each(faults)('%s: memory-only from then on, logged once, every event delivered', async (_name, fault, sync) => {
+  it.each(faults)('%s: memory-only while it fails, logged once, every event delivered, no file left', async (_name, fault, sync) => {
     const fs = faultyFs(fault);
-    const { pipeline, lines, stored } = await setup(fs, sync);
+    const { pipeline, lines, stored, dir } = await setup(fs, sync);
     const results = await recordTurns(pipeline, 5);
     await expect(Promise.all(results)).resolves.toHaveLength(50);
     expect(fs.faults).toBe(1);
@@ -134,6 +156,8 @@ describe('spool: injected disk errors', () => {
     const report = await pipeline.shutdown();
     expect(report).toMatchObject({ delivered: 50, failed: 0, dropped: 0 });
     expect((await stored()).rows).toBe(50);
+    // Delivered segments are deleted, and so is a segment file whose header could not be written.
+    expect(readdirSync(dir).filter((name) => name.endsWith('.seg'))).toEqual([]);
   });
 
   it('a write cut short leaves a torn record that the next client skips; nothing is stored twice', async () => {
@@ -161,6 +185,45 @@ describe('spool: injected disk errors', () => {
     for (const rows of summary.byMarker.values()) expect(rows).toHaveLength(1);
     for (let n = 0; n < 10; n++) expect(summary.byMarker.has(`f${n}`)).toBe(true);
     expect(readdirSync(first.dir).filter((name) => name.endsWith('.seg'))).toEqual([]);
+  });
+
+  describe('after a disk error, the disk is tried again', () => {
+    const heals: Array<[string, keyof SpoolFs, string]> = [
+      ['ENOSPC on every write, then space again', 'write', 'ENOSPC'],
+      ['EACCES creating the lock file at start, then access', 'createFile', 'EACCES'],
+    ];
+    it.each(heals)('%s: events recorded after the resume are on disk again and the next client delivers them', async (_name, call, code) => {
+      const fs = healableFs(call, code);
+      // Nothing can be delivered (the server address refuses connections): what the next client stores
+      // came from the spool directory.
+      const first = await setup(fs, false, undefined, 600_000, undefined, undefined, await closedPortUrl(), 20);
+      const before = await recordTurns(first.pipeline, 1);
+      expect(first.pipeline.stats().spool).toMatchObject({ mode: 'memory-only', diskErrors: 1 });
+      // Several heartbeats with the disk still failing: tries that fail are neither logged nor counted.
+      const faultsAtFailure = fs.faults;
+      await waitFor(() => fs.faults >= faultsAtFailure + 3, 'three failed tries');
+      expect(first.pipeline.stats().spool).toMatchObject({ mode: 'memory-only', diskErrors: 1 });
+      fs.broken = false;
+      await waitFor(() => first.pipeline.stats().spool?.mode === 'disk', 'the spool to resume');
+      expect(first.lines.filter((line) => line.level >= 50).map((line) => line.code)).toEqual([code]);
+      expect(first.lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([expect.stringContaining('takes writes again')]);
+      const after = await recordTurns(first.pipeline, 2, 10);
+      const report = await first.pipeline.shutdown({ timeoutMs: 0 });
+      await Promise.allSettled([...before, ...after]);
+      expect(report.delivered).toBe(0);
+      expect(report.unsent).toHaveLength(30);
+
+      const second = await setup(nodeSpoolFs, false, first.dir, 20, first.apiKey);
+      await waitFor(() => second.pipeline.stats().spool?.replaying === false, 'the replay');
+      await second.pipeline.flush();
+      expect(second.pipeline.stats().spool).toMatchObject({ replayed: 20, corruptRecords: 0 });
+      await second.pipeline.shutdown();
+      const summary = await second.stored();
+      // The first turn's events were accepted while memory-only: never on disk, so not replayed.
+      expect(summary.rows).toBe(20);
+      for (let n = 10; n < 30; n++) expect(summary.byMarker.get(`f${n}`), `f${n}`).toHaveLength(1);
+      expect(readdirSync(first.dir).filter((name) => name.endsWith('.seg'))).toEqual([]);
+    });
   });
 
   describe('while spilling (memory bound full, events going to disk only)', () => {

@@ -74,6 +74,8 @@ export class Ownership {
   readonly #hostname = hostname();
   #identity: string | null = null;
   #nextSeq = 1;
+  /** The lock file was created (and not released since). */
+  #isAcquired = false;
 
   constructor(fs: SpoolFs, dir: string, now: () => number = Date.now) {
     this.#fs = fs;
@@ -87,6 +89,7 @@ export class Ownership {
     const info: LockInfo = { ownerId: this.ownerId, pid: process.pid, identity: this.#identity, hostname: this.#hostname };
     this.#fs.createFile(this.#lockPath(this.ownerId), JSON.stringify(info));
     liveOwners.add(this.ownerId);
+    this.#isAcquired = true;
   }
 
   /** Touches the lock file; errors are the caller's to count. */
@@ -94,8 +97,24 @@ export class Ownership {
     this.#fs.touch(this.#lockPath(this.ownerId));
   }
 
-  /** Removes the lock: whatever segments remain become orphans for the next client on this directory. */
+  /** Touches the lock file, creating it if it was never created or is gone (a spool resuming after a disk error). @throws the file system's error. */
+  renew(): void {
+    if (!this.#isAcquired) {
+      this.acquire();
+      return;
+    }
+    try {
+      this.heartbeat();
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      this.acquire();
+    }
+  }
+
+  /** Removes the lock, if it was created: whatever segments remain become orphans for the next client on this directory. */
   release(): void {
+    if (!this.#isAcquired) return;
+    this.#isAcquired = false;
     liveOwners.delete(this.ownerId);
     try {
       this.#fs.unlink(this.#lockPath(this.ownerId));

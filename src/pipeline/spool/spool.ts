@@ -1,10 +1,11 @@
-import { frameInto, HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
-import { encodeRuns, keepRuns, type EncodedGroup } from './runs';
+import { HEADER_BYTES, RECORD_HEADER_BYTES } from './framing';
+import { encodeRuns, type EncodedGroup } from './runs';
 import { TurnGroup } from './turn-group';
 import { SegmentFeeder } from './feeder';
 import { errorCode, nodeSpoolFs, type SpoolFs } from './fs';
 import { HEARTBEAT_MS, Ownership } from './owner';
-import { closeOnExit } from './on-exit';
+import { closeOnExit, weakInterval } from './lifetime';
+import { DiskState } from './disk-state';
 import type { Segment, SpoolEntry } from './segment';
 import type { ReplayTarget, SpoolOptions, SpoolStats } from './types';
 import { SegmentWriter } from './writer';
@@ -27,8 +28,9 @@ const SCRATCH_BYTES = 4 * 1024 * 1024;
  * queues an event accepted while memory is full: the same group write puts it in a spill segment, and
  * nothing of it stays in memory; the feeder reads spill segments back as memory frees up. `settle()`
  * counts events off their segment; a closed segment with nothing unsettled is deleted. `replay()`
- * claims dead owners' segments in the background. Any disk error is logged once and turns the spool
- * memory-only: never an exception into the caller.
+ * claims dead owners' segments in the background. A disk error is logged and turns the spool
+ * memory-only, never an exception into the caller, until a later heartbeat finds the disk working
+ * again (disk-state.ts).
  */
 export class Spool<E extends SpoolEntry = SpoolEntry> {
   readonly #options: SpoolOptions<E>;
@@ -39,15 +41,10 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
   readonly #feeder: SegmentFeeder;
   readonly #segments = new Set<Segment>();
   readonly #group = new TurnGroup<E>(() => this.#write());
-  #isDisk = true;
-  /** The lock file was created (released on close even after a disk error, so what is left gets replayed). */
-  #isOwner = false;
+  readonly #disk: DiskState;
   #isClosed = false;
   #bytes = 0;
-  #diskErrors = 0;
-  /** The error that made the spool memory-only (what a spilled event that could not be written is refused with). */
-  #failure: unknown;
-  #heartbeat: NodeJS.Timeout | undefined;
+  readonly #heartbeat: NodeJS.Timeout;
   /** Allocated on the first group write, so a client whose spool never writes holds none. */
   #scratch: Buffer | undefined;
   #forgetOnExit: (() => void) | undefined;
@@ -56,6 +53,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     this.#options = options;
     this.#fs = options.fs ?? nodeSpoolFs;
     this.#owner = new Ownership(this.#fs, options.dir, options.now);
+    this.#disk = new DiskState(options.now ?? Date.now, options.heartbeatMs ?? HEARTBEAT_MS);
     this.#feeder = new SegmentFeeder({
       fs: this.#fs,
       logger: options.logger,
@@ -66,24 +64,15 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     });
     this.#writer = this.#segmentWriter(false);
     this.#spillWriter = this.#segmentWriter(true);
+    // It runs in memory-only mode too: that is when the spool tries the disk again.
+    this.#heartbeat = weakInterval(this, options.heartbeatMs ?? HEARTBEAT_MS, (spool) => spool.#tick());
+    this.#forgetOnExit = closeOnExit(this);
     try {
       this.#fs.mkdir(options.dir);
       this.#owner.acquire();
-      this.#isOwner = true;
     } catch (error) {
       this.#fail(error, 'cannot use the spool directory');
-      return;
     }
-    // Through a WeakRef, so the timer does not keep a client the app dropped without shutdown().
-    const self = new WeakRef(this);
-    const heartbeat = setInterval(() => {
-      const spool = self.deref();
-      if (spool === undefined) clearInterval(heartbeat);
-      else spool.#tick();
-    }, HEARTBEAT_MS);
-    heartbeat.unref();
-    this.#heartbeat = heartbeat;
-    this.#forgetOnExit = closeOnExit(this);
   }
 
   /**
@@ -92,13 +81,13 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
    * batch body then encodes the event itself.
    */
   append(entry: SpoolEntry, startsBatch: boolean): void {
-    if (!this.#isDisk || this.#isClosed) return;
+    if (!this.#disk.isDisk || this.#isClosed) return;
     this.#group.addHeld(entry, startsBatch);
   }
 
   /** Whether an event of `bytes` can be spilled: the spool writes to disk and `maxSpoolBytes` has room. */
   canSpill(bytes: number): boolean {
-    return this.#isDisk && !this.#isClosed && this.hasRoom(bytes);
+    return this.#disk.isDisk && !this.#isClosed && this.hasRoom(bytes);
   }
 
   /** Queues an event accepted while memory is full for this turn's group write into a spill segment (see `onSpilled`). */
@@ -125,7 +114,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
    * short for non-ASCII text, so the files can pass the bound by that much.
    */
   hasRoom(bytes: number): boolean {
-    return !this.#isDisk || this.#bytes + this.#group.bytes + bytes + RECORD_HEADER_BYTES + HEADER_BYTES <= this.#options.maxBytes;
+    return !this.#disk.isDisk || this.#bytes + this.#group.bytes + bytes + RECORD_HEADER_BYTES + HEADER_BYTES <= this.#options.maxBytes;
   }
 
   /** Starts reading segments back into `target` in the background (never awaited by the caller): dead owners' segments now, spill segments as they come. */
@@ -151,10 +140,10 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
 
   stats(): SpoolStats {
     return {
-      mode: this.#isDisk ? 'disk' : 'memory-only',
+      mode: this.#disk.isDisk ? 'disk' : 'memory-only',
       bytes: this.#bytes,
       segments: this.#segments.size,
-      diskErrors: this.#diskErrors,
+      diskErrors: this.#disk.errors,
       ...this.#feeder.stats,
     };
   }
@@ -171,7 +160,8 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     this.#closeWriter(this.#spillWriter);
     for (const segment of this.#segments) segment.isReplaying = false;
     for (const segment of [...this.#segments]) if (segment.isDone) this.#delete(segment);
-    if (this.#isOwner) this.#owner.release();
+    // Released even after a disk error, so what is left gets replayed.
+    this.#owner.release();
   }
 
   #segmentWriter(isSpill: boolean): SegmentWriter {
@@ -206,9 +196,9 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     // Spilled events in slices: a failed write refuses one slice, and onSpilled settles each slice as it is written.
     for (let start = 0; start < spilled.length; start += SPILL_SLICE) {
       const slice = spilled.slice(start, start + SPILL_SLICE);
-      const isWritten = this.#isDisk && !this.#isClosed && this.#writeRuns(encodeRuns(slice, NO_STARTS), this.#spillWriter);
+      const isWritten = this.#disk.isDisk && !this.#isClosed && this.#writeRuns(encodeRuns(slice, NO_STARTS), this.#spillWriter);
       if (isWritten) this.#feeder.spilled(slice.length);
-      this.#options.onSpilled(slice, isWritten ? undefined : (this.#failure ?? new Error('the spool is closed')));
+      this.#options.onSpilled(slice, isWritten ? undefined : (this.#disk.failure ?? new Error('the spool is closed')));
     }
   }
 
@@ -217,29 +207,12 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
    * batch body reuses it) and segment; a spilled entry keeps neither: nothing of it stays in memory.
    */
   #writeRuns(group: EncodedGroup<SpoolEntry>, writer: SegmentWriter): boolean {
-    const { jsons, ends } = group;
-    if (!this.#isDisk || this.#isClosed || jsons.length === 0) return false;
-    const isHeld = writer === this.#writer;
+    if (!this.#disk.isDisk || this.#isClosed || group.jsons.length === 0) return false;
     this.#scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
-    const placed: Array<{ segment: Segment; count: number }> = [];
     try {
-      for (let from = 0; from < jsons.length; ) {
-        const { data, next } = frameInto(this.#scratch, jsons, from);
-        const segment = writer.append(data);
-        this.#bytes += data.length;
-        const first = from === 0 ? 0 : (ends[from - 1] as number);
-        const end = ends[next - 1] as number;
-        // Counted at once: a segment the writer rolls away next must not look empty (it would be deleted).
-        segment.events += end - first;
-        placed.push({ segment, count: end - first });
-        if (isHeld) keepRuns(group, from, next, segment);
-        from = next;
-      }
+      writer.appendRuns(group, this.#scratch, writer === this.#writer, (bytes) => (this.#bytes += bytes));
       return true;
     } catch (error) {
-      // A spill write that failed part-way refuses the whole slice, so the pieces already on disk must
-      // not be read back: uncounted, they are past the records feeder.ts takes.
-      if (!isHeld) for (const { segment, count } of placed) segment.events -= count;
       this.#fail(error, 'writing to the spool failed');
       return false;
     }
@@ -252,7 +225,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
 
   #closeWriter(writer: SegmentWriter): void {
     const active = writer.active;
-    if (!writer.close()) this.#diskErrors += 1;
+    if (!writer.close()) this.#disk.count();
     if (active?.isDone === true) this.#delete(active);
   }
 
@@ -262,18 +235,18 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     try {
       this.#fs.unlink(segment.path);
     } catch (error) {
-      if (errorCode(error) !== 'ENOENT') this.#diskErrors += 1;
+      if (errorCode(error) !== 'ENOENT') this.#disk.count();
     }
     this.#options.onRoom();
   }
 
   /** Claims dead owners' segments (in the background) and queues them for replay. */
   #claim(): void {
-    if (!this.#isDisk || this.#isClosed) return;
+    if (!this.#disk.isDisk || this.#isClosed) return;
     this.#feeder.claiming(true);
     setImmediate(() => {
       try {
-        if (this.#isDisk && !this.#isClosed) this.#feeder.addClaimed(this.#owner.claimOrphans());
+        if (this.#disk.isDisk && !this.#isClosed) this.#feeder.addClaimed(this.#owner.claimOrphans());
       } catch (error) {
         this.#fail(error, 'replay failed');
       } finally {
@@ -283,7 +256,11 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
   }
 
   #tick(): void {
-    if (!this.#isDisk || this.#isClosed) return;
+    if (this.#isClosed) return;
+    if (!this.#disk.isDisk) {
+      if (this.#disk.isResumeDue) this.#resume();
+      return;
+    }
     try {
       this.#owner.heartbeat();
     } catch (error) {
@@ -294,14 +271,32 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     this.#claim();
   }
 
-  /** Logs the first disk failure and continues memory-only: events stay deliverable, no longer crash-safe. */
+  /**
+   * Tries the disk again (memory-only, the wait over): the directory, this client's lock and a fresh
+   * segment with its header must all work. Events recorded from then on are crash-safe again; those
+   * accepted while memory-only stay in memory only. A try that fails is neither logged nor counted:
+   * the next heartbeat tries again.
+   */
+  #resume(): void {
+    try {
+      this.#fs.mkdir(this.#options.dir);
+      this.#owner.renew();
+      this.#writer.open();
+    } catch {
+      this.#writer.close();
+      return;
+    }
+    this.#disk.resumed();
+    this.#options.logger.warn({ dir: this.#options.dir }, 'the spool directory takes writes again; usage events recorded from now on are crash-safe again');
+    this.#claim();
+  }
+
+  /** Logs a disk failure and continues memory-only until the disk works again: events stay deliverable, no longer crash-safe. */
   #fail(error: unknown, what: string): void {
-    this.#diskErrors += 1;
-    if (!this.#isDisk) return;
-    this.#isDisk = false;
-    this.#failure = error;
-    clearInterval(this.#heartbeat);
-    this.#options.logger.error({ dir: this.#options.dir, code: errorCode(error) }, `${what} (${errorCode(error)}); usage events are kept in memory only from now on and are not crash-safe`);
+    if (!this.#disk.fail(error)) return;
+    const code = errorCode(error);
+    const retryInS = Math.round(this.#disk.resumeInMs / 1000);
+    this.#options.logger.error({ dir: this.#options.dir, code }, `${what} (${code}); usage events are kept in memory only, not crash-safe, until the disk works again (next try in ${retryInS} s)`);
     this.#closeWriter(this.#writer);
     this.#closeWriter(this.#spillWriter);
     this.#options.onRoom();

@@ -21,11 +21,13 @@ export interface SpoolOptions<E extends SpoolEntry = SpoolEntry> {
   fs?: SpoolFs;
   segmentBytes?: number;
   now?: () => number;
+  /** How often the lock is touched, orphans looked for and, when memory-only, the disk tried again (owner.ts HEARTBEAT_MS; shorter in tests). */
+  heartbeatMs?: number;
 }
 
 /** The spool's counters, in `stats().spool`. */
 export interface SpoolStats {
-  /** `'disk'` while events are written; `'memory-only'` after a disk error (events are then no longer crash-safe). */
+  /** `'disk'` while events are written; `'memory-only'` after a disk error, until the disk works again (events are then not crash-safe). */
   mode: 'disk' | 'memory-only';
   /** Bytes of segment files this client holds (its own and claimed ones). */
   bytes: number;
@@ -39,7 +41,7 @@ export interface SpoolStats {
   corruptRecords: number;
   /** Segments left alone on replay: written by a newer SDK version, or without a segment header. */
   skippedSegments: number;
-  /** File-system errors seen (the first one switches to memory-only). */
+  /** File-system errors seen: each that switched to memory-only, and failures reading back, closing or deleting files (a failed try to resume is not counted). */
   diskErrors: number;
   /** Events accepted while the memory bound was full and written to disk only ("spilled"), since the client started. */
   spilled: number;

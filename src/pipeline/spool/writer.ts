@@ -1,6 +1,7 @@
-import { segmentHeader } from './framing';
+import { frameInto, segmentHeader } from './framing';
 import type { SpoolFs } from './fs';
-import { Segment } from './segment';
+import { keepRuns, type EncodedGroup } from './runs';
+import { Segment, type SpoolEntry } from './segment';
 
 /** What the segment writer needs: the file system, segment naming and size, and the spool's callbacks. */
 export interface SegmentWriterOptions {
@@ -46,6 +47,39 @@ export class SegmentWriter {
     return segment;
   }
 
+  /**
+   * Frames encoded runs into `scratch` (one record each) and appends them, a scratch-full per write;
+   * `onWritten` gets the bytes of each write as it lands. Held events (`keep`) get their run (the batch
+   * body reuses it) and segment; spilled ones neither: nothing of them stays in memory. If a write
+   * fails, a spill group's pieces already on disk are uncounted (the whole group is refused, so they
+   * must not be read back: feeder.ts takes only counted records) and the error is thrown.
+   */
+  appendRuns(group: EncodedGroup<SpoolEntry>, scratch: Buffer, keep: boolean, onWritten: (bytes: number) => void): void {
+    const { jsons, ends } = group;
+    const placed: Array<{ segment: Segment; count: number }> = [];
+    try {
+      for (let from = 0; from < jsons.length; ) {
+        const { data, next } = frameInto(scratch, jsons, from);
+        const segment = this.append(data);
+        onWritten(data.length);
+        const count = (ends[next - 1] as number) - (from === 0 ? 0 : (ends[from - 1] as number));
+        // Counted at once: a segment rolled away by the next write must not look empty (it would be deleted).
+        segment.events += count;
+        placed.push({ segment, count });
+        if (keep) keepRuns(group, from, next, segment);
+        from = next;
+      }
+    } catch (error) {
+      if (!keep) for (const { segment, count } of placed) segment.events -= count;
+      throw error;
+    }
+  }
+
+  /** Makes sure a segment is open for appending (its header written): the check that the disk takes writes again. @throws the file system's error. */
+  open(): void {
+    this.#segmentFor(0);
+  }
+
   /** Closes the active file. @returns false when closing failed (a disk error to count). */
   close(): boolean {
     if (this.#active !== undefined) this.#active.isActive = false;
@@ -69,13 +103,24 @@ export class SegmentWriter {
       this.#options.onRolled(active);
     }
     const path = this.#options.nextPath();
-    const fd = this.#options.fs.openAppend(path);
-    const segment = new Segment(path, 0, true);
+    const { fs } = this.#options;
+    const fd = fs.openAppend(path);
+    const header = segmentHeader();
+    try {
+      fs.write(fd, header);
+    } catch (error) {
+      // A file holding no record is nobody's to replay: removed, not left behind (best effort).
+      try {
+        fs.close(fd);
+        fs.unlink(path);
+      } catch {
+        // The disk failed anyway: the spool turns memory-only and counts the first error.
+      }
+      throw error;
+    }
+    const segment = new Segment(path, header.length, true);
     this.#fd = fd;
     this.#active = segment;
-    const header = segmentHeader();
-    this.#options.fs.write(fd, header);
-    segment.bytes = header.length;
     this.#options.onOpened(segment);
     return segment;
   }

@@ -83,4 +83,26 @@ describe('spool ownership', () => {
     first.release();
     second.release();
   });
+
+  it('renew() recreates a lock that is gone (a spool resuming after a disk error): its segments are not orphans again', () => {
+    const dir = tempDir();
+    const owner = new Ownership(nodeSpoolFs, dir);
+    owner.acquire();
+    writeFileSync(owner.nextSegmentPath(), 'BLSP\x01\0\0\0');
+    rmSync(join(dir, `${owner.ownerId}.owner`));
+    owner.renew();
+    expect(readdirSync(dir)).toContain(`${owner.ownerId}.owner`);
+    expect(claimAll(dir).claimed).toEqual([]);
+    owner.release();
+  });
+
+  it('renew() creates the lock an owner never got; release() before any lock removes nothing', () => {
+    const dir = tempDir();
+    const owner = new Ownership(nodeSpoolFs, dir);
+    owner.release();
+    owner.renew();
+    expect(readdirSync(dir)).toEqual([`${owner.ownerId}.owner`]);
+    owner.release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

@@ -1,3 +1,5 @@
+/** What ties a spool to the process's lifetime without extending it: the close on exit, and its heartbeat timer. */
+
 /** What is closed when the process exits. */
 interface Closable {
   close(): void;
@@ -26,4 +28,19 @@ export function closeOnExit(spool: Closable): () => void {
     open.delete(ref);
     if (open.size === 0) process.off('exit', closeAll);
   };
+}
+
+/**
+ * An unref'd interval calling `tick(target)` through a WeakRef, so it keeps neither the process nor a
+ * client the app dropped without shutdown() alive; it clears itself once the target is collected.
+ */
+export function weakInterval<T extends object>(target: T, ms: number, tick: (target: T) => void): NodeJS.Timeout {
+  const ref = new WeakRef(target);
+  const timer = setInterval(() => {
+    const live = ref.deref();
+    if (live === undefined) clearInterval(timer);
+    else tick(live);
+  }, ms);
+  timer.unref();
+  return timer;
 }
