@@ -83,6 +83,9 @@ export function buildPlan({ quick }) {
         flags: big,
         timeoutMs: 180_000,
       });
+      // (8j): one record() per event-loop turn, as an app serving requests records (bench/cases/turns.mjs).
+      // With fdatasync a turn costs a disk flush: fewer turns.
+      plan.push({ id: `spool-turns:${event}:${spool}`, figure: 'spool-turns', script: 'turns.mjs', args: { event, spool, n: spool === 'sync' ? 2000 : 20_000 }, timeoutMs: 120_000 });
     }
   }
   plan.push({ id: 'ceiling:encode', figure: 'ceiling-encode', script: 'ceiling-encode.mjs', args: { n: N }, timeoutMs: 60_000 });

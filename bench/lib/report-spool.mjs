@@ -6,7 +6,7 @@ const MODES = ['off', 'on', 'sync'];
 
 /** Markdown for the spool figures, or '' when they were not measured. */
 export function spoolSection(results) {
-  if (!Object.keys(results).some((id) => id.startsWith('spool:'))) return '';
+  if (!Object.keys(results).some((id) => id.startsWith('spool'))) return '';
   const get = (id, metric) => summarize((results[id] ?? []).map((r) => (typeof metric === 'function' ? metric(r) : r[metric])));
   const med = (id, metric) => get(id, metric)?.median ?? NaN;
   const build = (event, kept = '') => med(`build:${event}${kept}`, 'buildNsPerCall');
@@ -62,6 +62,19 @@ export function spoolSection(results) {
       ok([total], () => total <= 1.25),
     );
   }
+  for (const event of ['bench', 'gateway']) {
+    const id = (mode) => `spool-turns:${event}:${mode}`;
+    if (!results[id('off')]) continue;
+    const off = med(id('off'), 'ownWallNsPerTurn');
+    const on = med(id('on'), 'ownWallNsPerTurn');
+    row(
+      `(8j${event === 'bench' ? '' : '′'}) ${event} event, one record() per event-loop turn (an app serving requests): record()'s own wall time per turn, its group write included, µs (turns with record() − the same turns building the event only, ${fmt(med(id('off'), 'turnWallNs') / 1000, 2)} µs)`,
+      MODES.map((mode) => cell(get(id(mode), 'ownWallNsPerTurn'), 1e-3, 2)),
+      `on/off ${fmt(on / off, 2)}×; CPU on/off ${fmt(med(id('on'), 'ownCpuNsPerTurn') / med(id('off'), 'ownCpuNsPerTurn'), 2)}×`,
+      '≤ 1.25× (spool on vs off)',
+      ok([on, off], () => on / off <= 1.25),
+    );
+  }
   const e2eOn = med('spool:bench:on', 'eventsPerSec');
   const complete = (id) => (results[id] ?? []).length > 0 && results[id].every((r) => r.complete === true);
   row(
@@ -81,6 +94,9 @@ the calls of a turn, so the sync-loop rows do not see it and the "deferred" rows
 off, encoding happens later, at send time, so only the end-to-end CPU row (8h″) compares the same
 work. CPU-time rows are less sensitive to a busy machine than wall-clock ones. The gateway
 event builds its strings per call (user id, request id, templated agent and workflow names).
+(8j) records one event per event-loop turn instead (\`bench/cases/turns.mjs\`, a sink that never
+answers): each turn then pays a whole group write (one event's JSON, its frame and checksum, one
+\`write(2)\`; with \`spoolSync\` an \`fdatasync\` too).
 
 | Figure | spool off | spool on | spool on + fdatasync | ratio | target | pass |
 |---|---|---|---|---|---|---|
