@@ -7,6 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import process from 'node:process';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { caseArgs, emit, nowNs } from '../lib/case.mjs';
 import { startSink } from '../lib/start-sink.mjs';
 import { benchEvent, createSdk, gatewayEvent, holdSettingsFor } from '../lib/sdks.mjs';
@@ -22,7 +24,6 @@ const client = await createSdk('ours', sink.url, batching, undefined, event);
 const build = event === 'gateway' ? gatewayEvent : benchEvent;
 const median = (values) => summarize(values).median;
 const ring = new Array(1024);
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** `count` turns, each building event i and (withRecord) recording it; CPU and wall ns per turn. */
 async function turns(withRecord, from, count) {
