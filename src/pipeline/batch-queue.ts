@@ -76,6 +76,11 @@ export class BatchQueue {
       });
   }
 
+  /** The entries of every batch not yet settled, batch by batch in the order they were cut (some of their events may be settled). */
+  unsettled(): PendingEvent[][] {
+    return [...this.#batches].map((batch) => batch.entries);
+  }
+
   /** Resolves once every batch enqueued so far has settled. */
   settled(): Promise<void> {
     return Promise.all([...this.#batches].map((batch) => batch.done)).then(() => undefined);

@@ -94,7 +94,8 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     if (handleExit) this.#unregisterExit = registerExitHook(this);
     if (options.spoolDir !== undefined) {
       const deps = { options: { ...options, spoolDir: options.spoolDir }, logger, ledger: this.#ledger, fs: spoolFs, heartbeatMs: spoolHeartbeatMs };
-      this.#spool = new SpoolLink({ ...deps, admit: (entry) => this.#admit(entry), onRoom: () => this.#admitBlocked() });
+      const unsettled = (): PendingEvent[][] => [...this.#batches.unsettled(), this.#buffer];
+      this.#spool = new SpoolLink({ ...deps, admit: (entry) => this.#admit(entry), onRoom: () => this.#admitBlocked(), unsettled });
     }
   }
 

@@ -18,6 +18,8 @@ export interface SpoolLinkDeps {
   admit: (entry: PendingEvent) => void;
   /** Called when the spool freed room (wakes blocked records). */
   onRoom: () => void;
+  /** The events accepted and not yet settled, batch by batch in the order they were cut, the buffer last. */
+  unsettled: () => ReadonlyArray<readonly PendingEvent[]>;
   fs?: SpoolFs | undefined;
   /** The spool's heartbeat (tests shorten it to see a resume after a disk error). */
   heartbeatMs?: number | undefined;
@@ -41,7 +43,8 @@ export class SpoolLink {
     const { spoolDir: dir, spoolSync: sync, maxSpoolBytes: maxBytes } = deps.options;
     const onSpilled = (entries: readonly PendingEvent[], error: unknown): void => this.#spilled(entries, error);
     const seams = { ...(deps.fs === undefined ? {} : { fs: deps.fs }), ...(deps.heartbeatMs === undefined ? {} : { heartbeatMs: deps.heartbeatMs }) };
-    this.#spool = new Spool<PendingEvent>({ dir, sync, maxBytes, logger: deps.logger, onRoom: deps.onRoom, onSpilled, ...seams });
+    const onResumed = (): number => this.#catchUp();
+    this.#spool = new Spool<PendingEvent>({ dir, sync, maxBytes, logger: deps.logger, onRoom: deps.onRoom, onSpilled, onResumed, ...seams });
     this.#spool.replay({ room: () => this.#room(), admit: (event, segment) => this.#readBack(event, segment) });
   }
 
@@ -124,6 +127,26 @@ export class SpoolLink {
       this.#deps.ledger.refuse('buffer_full');
       entry.reject(refusal);
     }
+  }
+
+  /**
+   * After a resume: appends every unsettled event that has no segment (accepted while memory-only) to
+   * this turn's group write, as far as the disk bound allows. Each batch starts a run, so a run never
+   * crosses a batch (batch-body.ts reuses whole runs, and encodes the events of any other).
+   */
+  #catchUp(): number {
+    let appended = 0;
+    for (const batch of this.#deps.unsettled()) {
+      let startsBatch = true;
+      for (const entry of batch) {
+        if (entry.isSettled || entry.segment !== undefined) continue;
+        if (!this.#spool.hasRoom(entry.bytes)) return appended;
+        this.#spool.append(entry, startsBatch);
+        startsBatch = false;
+        appended += 1;
+      }
+    }
+    return appended;
   }
 
   #room(): boolean | Promise<boolean> {

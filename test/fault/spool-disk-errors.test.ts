@@ -192,13 +192,15 @@ describe('spool: injected disk errors', () => {
       ['ENOSPC on every write, then space again', 'write', 'ENOSPC'],
       ['EACCES creating the lock file at start, then access', 'createFile', 'EACCES'],
     ];
-    it.each(heals)('%s: events recorded after the resume are on disk again and the next client delivers them', async (_name, call, code) => {
+    it.each(heals)('%s: once it works, the events held in memory meanwhile and those recorded later are on disk; the next client delivers them', async (_name, call, code) => {
       const fs = healableFs(call, code);
       // Nothing can be delivered (the server address refuses connections): what the next client stores
       // came from the spool directory.
       const first = await setup(fs, false, undefined, 600_000, undefined, undefined, await closedPortUrl(), 20);
-      const before = await recordTurns(first.pipeline, 1);
-      expect(first.pipeline.stats().spool).toMatchObject({ mode: 'memory-only', diskErrors: 1 });
+      // Two turns while the disk fails: the first turn's events leave as a batch (sent, refused, retried),
+      // the second's wait in the buffer behind it. Neither is on disk.
+      const before = await recordTurns(first.pipeline, 2);
+      expect(first.pipeline.stats()).toMatchObject({ buffered: 10, inFlightEvents: 10, spool: { mode: 'memory-only', diskErrors: 1 } });
       // Several heartbeats with the disk still failing: tries that fail are neither logged nor counted.
       const faultsAtFailure = fs.faults;
       await waitFor(() => fs.faults >= faultsAtFailure + 3, 'three failed tries');
@@ -206,22 +208,22 @@ describe('spool: injected disk errors', () => {
       fs.broken = false;
       await waitFor(() => first.pipeline.stats().spool?.mode === 'disk', 'the spool to resume');
       expect(first.lines.filter((line) => line.level >= 50).map((line) => line.code)).toEqual([code]);
-      expect(first.lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([expect.stringContaining('takes writes again')]);
-      const after = await recordTurns(first.pipeline, 2, 10);
+      expect(first.lines.filter((line) => line.level === 40).map((line) => line.msg)).toEqual([expect.stringContaining('(20 held in memory meanwhile are written now)')]);
+      const after = await recordTurns(first.pipeline, 2, 20);
       const report = await first.pipeline.shutdown({ timeoutMs: 0 });
       await Promise.allSettled([...before, ...after]);
       expect(report.delivered).toBe(0);
-      expect(report.unsent).toHaveLength(30);
+      expect(report.unsent).toHaveLength(40);
 
       const second = await setup(nodeSpoolFs, false, first.dir, 20, first.apiKey);
       await waitFor(() => second.pipeline.stats().spool?.replaying === false, 'the replay');
       await second.pipeline.flush();
-      expect(second.pipeline.stats().spool).toMatchObject({ replayed: 20, corruptRecords: 0 });
+      expect(second.pipeline.stats().spool).toMatchObject({ replayed: 40, corruptRecords: 0 });
       await second.pipeline.shutdown();
       const summary = await second.stored();
-      // The first turn's events were accepted while memory-only: never on disk, so not replayed.
-      expect(summary.rows).toBe(20);
-      for (let n = 10; n < 30; n++) expect(summary.byMarker.get(`f${n}`), `f${n}`).toHaveLength(1);
+      // The events accepted while memory-only were written when the spool resumed: all 40 replayed once.
+      expect(summary.rows).toBe(40);
+      for (let n = 0; n < 40; n++) expect(summary.byMarker.get(`f${n}`), `f${n}`).toHaveLength(1);
       expect(readdirSync(first.dir).filter((name) => name.endsWith('.seg'))).toEqual([]);
     });
   });

@@ -273,9 +273,9 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
 
   /**
    * Tries the disk again (memory-only, the wait over): the directory, this client's lock and a fresh
-   * segment with its header must all work. Events recorded from then on are crash-safe again; those
-   * accepted while memory-only stay in memory only. A try that fails is neither logged nor counted:
-   * the next heartbeat tries again.
+   * segment with its header must all work. Then the events accepted while memory-only and not yet
+   * settled are written too (`onResumed`), so every unacknowledged event is crash-safe again. A try
+   * that fails is neither logged nor counted: the next heartbeat tries again.
    */
   #resume(): void {
     try {
@@ -287,7 +287,8 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
       return;
     }
     this.#disk.resumed();
-    this.#options.logger.warn({ dir: this.#options.dir }, 'the spool directory takes writes again; usage events recorded from now on are crash-safe again');
+    const caughtUp = this.#options.onResumed?.() ?? 0;
+    this.#options.logger.warn({ dir: this.#options.dir, caughtUp }, `the spool directory takes writes again; usage events are crash-safe again (${caughtUp} held in memory meanwhile are written now)`);
     this.#claim();
   }
 

@@ -18,6 +18,11 @@ export interface SpoolOptions<E extends SpoolEntry = SpoolEntry> {
    * (`error`: the spool failed and is memory-only; they are not kept anywhere).
    */
   onSpilled: (entries: readonly E[], error: unknown) => void;
+  /**
+   * The spool resumed after a disk error: append() the events accepted while it was memory-only that
+   * are still unsettled (they go out in this turn's group write). Returns how many were appended.
+   */
+  onResumed?: () => number;
   fs?: SpoolFs;
   segmentBytes?: number;
   now?: () => number;
