@@ -109,12 +109,14 @@ export class SegmentWriter {
     try {
       fs.write(fd, header);
     } catch (error) {
-      // A file holding no record is nobody's to replay: removed, not left behind (best effort).
-      try {
-        fs.close(fd);
-        fs.unlink(path);
-      } catch {
-        // The disk failed anyway: the spool turns memory-only and counts the first error.
+      // A file holding no record is nobody's to replay: closed and removed, not left behind (best
+      // effort: the disk failed anyway, and the spool turns memory-only and counts that error).
+      for (const cleanUp of [() => fs.close(fd), () => fs.unlink(path)]) {
+        try {
+          cleanUp();
+        } catch {
+          // Ignored, see above.
+        }
       }
       throw error;
     }
