@@ -5,7 +5,6 @@
  * caller. A real unusable directory is covered in test/integration/spool.test.ts.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,6 +19,7 @@ import { BearLumenBufferFullError } from '../../src/errors';
 import { HttpTransport } from '../../src/transport/http';
 import { startServer, type StartedServer } from '../helpers/start-server';
 import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
+import { deadUrl } from '../helpers/dead-url';
 
 let server: StartedServer;
 let dirs: string[] = [];
@@ -110,15 +110,6 @@ async function setup(
   return { pipeline, lines, dir, apiKey, stored: async () => summarize(await readStoredEvents(server.store, tenantId)) };
 }
 
-/** A 127.0.0.1 URL nothing listens on: a port just released by a server closed again. */
-async function closedPortUrl(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
-
 function event(n: number): UsageEventInput {
   return { eventType: 'token_usage', metricName: 'llm_tokens_input', quantity: 1, metadata: { n: `f${n}` } };
 }
@@ -166,7 +157,7 @@ describe('spool: injected disk errors', () => {
     // stay in its segment for the next client. A zero shutdown deadline alone did not ensure it: once
     // in a CI run the in-process server acknowledged the batch within it, the segment was deleted as
     // settled, and there was nothing to replay.
-    const first = await setup(fault, false, undefined, 600_000, undefined, undefined, await closedPortUrl());
+    const first = await setup(fault, false, undefined, 600_000, undefined, undefined, await deadUrl());
     const results = await recordTurns(first.pipeline, 2);
     const report = await first.pipeline.shutdown({ timeoutMs: 0 });
     await Promise.allSettled(results);
@@ -196,7 +187,7 @@ describe('spool: injected disk errors', () => {
       const fs = healableFs(call, code);
       // Nothing can be delivered (the server address refuses connections): what the next client stores
       // came from the spool directory.
-      const first = await setup(fs, false, undefined, 600_000, undefined, undefined, await closedPortUrl(), 20);
+      const first = await setup(fs, false, undefined, 600_000, undefined, undefined, await deadUrl(), 20);
       // Two turns while the disk fails: the first turn's events leave as a batch (sent, refused, retried),
       // the second's wait in the buffer behind it. Neither is on disk.
       const before = await recordTurns(first.pipeline, 2);

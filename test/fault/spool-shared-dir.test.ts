@@ -4,7 +4,6 @@
  * third process started while they run replays nothing of theirs. Real child processes, the real server.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleSpoolRecorder, startSpoolChild } from '../helpers/spool-child';
 import { startServer, type StartedServer } from '../helpers/start-server';
 import { readStoredEvents, summarize, tenantIdOf } from '../helpers/stored-events';
+import { deadUrl } from '../helpers/dead-url';
 
 const EVENTS = 3000;
 let server: StartedServer;
@@ -29,14 +29,6 @@ afterAll(async () => {
   rmSync(script, { force: true });
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function deadUrl(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 /** Waits (bounded) until the recorder's marks file says `count` events were recorded in ended turns. */
 async function waitForMark(path: string, count: number): Promise<void> {

@@ -8,7 +8,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +16,7 @@ import { startServer, type StartedServer } from '../helpers/start-server';
 import { readStoredEvents, tenantIdOf } from '../helpers/stored-events';
 import { DIST, ensureBuilt, ROOT } from './ensure-built';
 import { nodeBinary, SKIP_NODE_MATRIX } from './node-binary';
+import { deadUrl } from '../helpers/dead-url';
 
 const FIXTURE = `${ROOT}test/package/fixtures/spool-crash.mjs`;
 const COUNT = 300;
@@ -43,15 +43,6 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A 127.0.0.1 URL nothing listens on: a port just released. */
-async function closedPortUrl(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
-
 /** Runs the fixture on `binary`; resolves with its stdout and how it ended. */
 function runFixture(binary: string, env: Record<string, string>): Promise<{ stdout: string; signal: NodeJS.Signals | null; code: number | null }> {
   return new Promise((resolve) => {
@@ -70,7 +61,7 @@ describe.each(PAIRS)('the spool: written on Node %s, SIGKILLed, replayed on Node
     dirs.push(spool);
     const env = { BL_KEY: apiKey, BL_SPOOL: spool, BL_TAG: tag, BL_COUNT: String(COUNT) };
 
-    const written = await runFixture(nodeBinary(writer), { ...env, BL_MODE: 'write', BL_URL: await closedPortUrl() });
+    const written = await runFixture(nodeBinary(writer), { ...env, BL_MODE: 'write', BL_URL: await deadUrl() });
     expect(written.signal).toBe('SIGKILL');
     expect(readdirSync(spool).some((name) => name.endsWith('.seg'))).toBe(true);
 

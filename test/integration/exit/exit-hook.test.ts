@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearLumen } from '@bearlumen/node-sdk';
 import { startServer, type StartedServer } from '../../helpers/start-server';
+import { deadUrl } from '../../helpers/dead-url';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/pipeline-exit.ts', import.meta.url));
 /** A child that has not exited by then is hung: the test fails instead of waiting forever. */
@@ -52,15 +52,6 @@ function runFixture(env: Record<string, string>, sendSignal?: NodeJS.Signals, ki
       resolve({ code, signal, stdout, stderr, wasKilled });
     });
   });
-}
-
-/** A URL where nothing listens: a port that was just free. */
-async function deadUrl(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
 }
 
 async function stored(agent: string): Promise<number> {

@@ -3,11 +3,11 @@
  * given (before, `batching: false` was the only way to disable batching, and it silently used the default
  * five-minute retry budget and exit timeout).
  */
-import { createServer, type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BearLumen, BearLumenConnectionError, BearLumenValidationError } from '@bearlumen/node-sdk';
 import { startServer, type StartedServer } from '../../helpers/start-server';
+import { deadUrl } from '../../helpers/dead-url';
 
 let server: StartedServer;
 
@@ -18,15 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** A URL where nothing listens: a port that was just free. */
-async function deadUrl(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
 
 const event = { eventType: 'unbatched', metricName: 'requests', quantity: 1 };
 
