@@ -88,6 +88,13 @@ export function buildPlan({ quick }) {
       plan.push({ id: `spool-turns:${event}:${spool}`, figure: 'spool-turns', script: 'turns.mjs', args: { event, spool, n: spool === 'sync' ? 2000 : 20_000 }, timeoutMs: 120_000 });
     }
   }
+  // The CI smoke runs (8j) small (two short processes), so the case keeps working and the spool works
+  // from the built package.
+  if (quick) {
+    for (const spool of ['off', 'on']) {
+      plan.push({ id: `spool-turns:bench:${spool}`, figure: 'spool-turns', script: 'turns.mjs', args: { event: 'bench', spool, n: 1000, rounds: 2 }, timeoutMs: 60_000 });
+    }
+  }
   plan.push({ id: 'ceiling:encode', figure: 'ceiling-encode', script: 'ceiling-encode.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'ceiling:post', figure: 'ceiling-post', script: 'ceiling-post.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'server:ingest', figure: 'ingest', script: 'server-ingest.mjs', args: { n: S }, timeoutMs: 120_000 });

@@ -13,6 +13,8 @@ import { ensureBuilt, ROOT } from './ensure-built';
 
 interface RunResult {
   n?: number;
+  spoolMode?: string | null;
+  ownWallNsPerTurn?: number;
   unique?: number;
   duplicates?: number;
   complete?: boolean;
@@ -67,6 +69,16 @@ describe('bench --quick (CI smoke)', () => {
       for (const run of only(id)) expect(run.complete, id).toBe(true);
     }
     for (const run of only('memory:ours:tuned')) expect(run.bytesPerEvent).toBeGreaterThan(0);
+  });
+
+  it('measures one record() per event-loop turn with the spool off and on, the spool writing to disk', () => {
+    for (const run of only('spool-turns:bench:off')) expect(run.spoolMode).toBeNull();
+    for (const run of only('spool-turns:bench:on')) expect(run.spoolMode).toBe('disk');
+    for (const id of ['spool-turns:bench:off', 'spool-turns:bench:on']) {
+      expect(only(id), id).toHaveLength(2);
+      for (const run of only(id)) expect(Number.isFinite(run.ownWallNsPerTurn), id).toBe(true);
+    }
+    expect(report).toContain('(8j) bench event, one record() per event-loop turn');
   });
 
   it('writes the report: every figure row, the peers side by side, and the per-round ratios', () => {
