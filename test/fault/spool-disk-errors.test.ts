@@ -179,15 +179,16 @@ describe('spool: injected disk errors', () => {
   });
 
   describe('after a disk error, the disk is tried again', () => {
-    const heals: Array<[string, keyof SpoolFs, string]> = [
-      ['ENOSPC on every write, then space again', 'write', 'ENOSPC'],
-      ['EACCES creating the lock file at start, then access', 'createFile', 'EACCES'],
+    const heals: Array<[string, keyof SpoolFs, string, boolean]> = [
+      ['ENOSPC on every write, then space again', 'write', 'ENOSPC', false],
+      ['EACCES creating the lock file at start, then access', 'createFile', 'EACCES', false],
+      ['EIO on every fdatasync (spoolSync), then working', 'fdatasync', 'EIO', true],
     ];
-    it.each(heals)('%s: once it works, the events held in memory meanwhile and those recorded later are on disk; the next client delivers them', async (_name, call, code) => {
+    it.each(heals)('%s: once it works, the events held in memory meanwhile and those recorded later are on disk; the next client delivers them', async (_name, call, code, sync) => {
       const fs = healableFs(call, code);
       // Nothing can be delivered (the server address refuses connections): what the next client stores
       // came from the spool directory.
-      const first = await setup(fs, false, undefined, 600_000, undefined, undefined, await deadUrl(), 20);
+      const first = await setup(fs, sync, undefined, 600_000, undefined, undefined, await deadUrl(), 20);
       // Two turns while the disk fails: the first turn's events leave as a batch (sent, refused, retried),
       // the second's wait in the buffer behind it. Neither is on disk.
       const before = await recordTurns(first.pipeline, 2);
@@ -196,6 +197,8 @@ describe('spool: injected disk errors', () => {
       const faultsAtFailure = fs.faults;
       await waitFor(() => fs.faults >= faultsAtFailure + 3, 'three failed tries');
       expect(first.pipeline.stats().spool).toMatchObject({ mode: 'memory-only', diskErrors: 1 });
+      // Failed tries leave no segment files behind.
+      expect(readdirSync(first.dir).filter((name) => name.endsWith('.seg'))).toEqual([]);
       fs.broken = false;
       await waitFor(() => first.pipeline.stats().spool?.mode === 'disk', 'the spool to resume');
       expect(first.lines.filter((line) => line.level >= 50).map((line) => line.code)).toEqual([code]);

@@ -283,7 +283,10 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
       this.#owner.renew();
       this.#writer.open();
     } catch {
+      // The try's segment, if it got that far, holds nothing: deleted, so failed tries leave no files.
+      const tried = this.#writer.active;
       this.#writer.close();
+      if (tried?.isDone === true) this.#delete(tried);
       return;
     }
     this.#disk.resumed();

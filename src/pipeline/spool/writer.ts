@@ -75,9 +75,13 @@ export class SegmentWriter {
     }
   }
 
-  /** Makes sure a segment is open for appending (its header written): the check that the disk takes writes again. @throws the file system's error. */
+  /**
+   * Makes sure a segment is open for appending (its header written, and flushed with `sync`): the check
+   * that the disk takes writes again. @throws the file system's error.
+   */
   open(): void {
     this.#segmentFor(0);
+    if (this.#options.sync) this.#options.fs.fdatasync(this.#fd as number);
   }
 
   /** Closes the active file. @returns false when closing failed (a disk error to count). */
