@@ -223,9 +223,10 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
     this.#bytes += segment.bytes;
   }
 
-  #closeWriter(writer: SegmentWriter): void {
+  /** Closes the writer's file and deletes its segment if nothing in it is left; a failed close counts as a disk error unless `countsErrors` is false (a failed try to resume). */
+  #closeWriter(writer: SegmentWriter, countsErrors = true): void {
     const active = writer.active;
-    if (!writer.close()) this.#disk.count();
+    if (!writer.close() && countsErrors) this.#disk.count();
     if (active?.isDone === true) this.#delete(active);
   }
 
@@ -284,9 +285,7 @@ export class Spool<E extends SpoolEntry = SpoolEntry> {
       this.#writer.open();
     } catch {
       // The try's segment, if it got that far, holds nothing: deleted, so failed tries leave no files.
-      const tried = this.#writer.active;
-      this.#writer.close();
-      if (tried?.isDone === true) this.#delete(tried);
+      this.#closeWriter(this.#writer, false);
       return;
     }
     this.#disk.resumed();
