@@ -74,8 +74,6 @@ export class Ownership {
   readonly #hostname = hostname();
   #identity: string | null = null;
   #nextSeq = 1;
-  /** The lock file was created (and not released since). */
-  #isAcquired = false;
 
   constructor(fs: SpoolFs, dir: string, now: () => number = Date.now) {
     this.#fs = fs;
@@ -89,7 +87,6 @@ export class Ownership {
     const info: LockInfo = { ownerId: this.ownerId, pid: process.pid, identity: this.#identity, hostname: this.#hostname };
     this.#fs.createFile(this.#lockPath(this.ownerId), JSON.stringify(info));
     liveOwners.add(this.ownerId);
-    this.#isAcquired = true;
   }
 
   /** Touches the lock file; errors are the caller's to count. */
@@ -99,10 +96,6 @@ export class Ownership {
 
   /** Touches the lock file, creating it if it was never created or is gone (a spool resuming after a disk error). @throws the file system's error. */
   renew(): void {
-    if (!this.#isAcquired) {
-      this.acquire();
-      return;
-    }
     try {
       this.heartbeat();
     } catch (error) {
@@ -111,10 +104,8 @@ export class Ownership {
     }
   }
 
-  /** Removes the lock, if it was created: whatever segments remain become orphans for the next client on this directory. */
+  /** Removes the lock (if there is one): whatever segments remain become orphans for the next client on this directory. */
   release(): void {
-    if (!this.#isAcquired) return;
-    this.#isAcquired = false;
     liveOwners.delete(this.ownerId);
     try {
       this.#fs.unlink(this.#lockPath(this.ownerId));
