@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import { sharedAbortController } from '../internal/shared-abort';
 import type { Ledger } from './ledger';
 import type { PendingEvent } from './pending-event';
 
@@ -28,7 +29,7 @@ interface Batch {
 export class BatchQueue {
   readonly #deps: BatchQueueDeps;
   readonly #queue: PQueue;
-  readonly #abort = new AbortController();
+  readonly #abort = sharedAbortController();
   readonly #batches = new Set<Batch>();
   #queuedEvents = 0;
   #queuedBatches = 0;

@@ -13,6 +13,7 @@ import {
   BearLumenUserAbortError,
 } from '../errors';
 import { newRequestIdempotencyKey } from '../internal/idempotency';
+import { sharedAbortController } from '../internal/shared-abort';
 import { SDK_VERSION } from '../internal/version';
 import { backoffMs, isResetBeforeResponse, isRetryableResponse, MAX_RETRY_AFTER_MS, noteRetryVerdict, parseRetryAfter, REQUEST_BACKOFF, SHOULD_RETRY_HEADER, type BackoffOptions } from './retry-policy';
 import type { Transport, TransportRequest } from './types';
@@ -86,7 +87,7 @@ export class HttpTransport implements Transport {
   readonly #staticHeaders: Record<string, string>;
   readonly #options: HttpTransportOptions;
   readonly #sleep: Sleep;
-  readonly #closeController = new AbortController();
+  readonly #closeController = sharedAbortController();
   /** Attempts on the wire (or waiting for a socket): aborted when close()'s deadline passes. */
   readonly #attempts = new Set<AbortController>();
   /** Called when the last attempt in flight ends while close() waits for it. */
