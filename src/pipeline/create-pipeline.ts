@@ -74,6 +74,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     this.#ledger = new Ledger(logger, this.#observers, (entry) => {
       this.#spool?.settled(entry);
       this.#admitBlocked();
+      this.#scheduler.answered();
     });
     this.#gate = new BackoffGate({ baseMs: options.retryBaseMs, maxMs: options.retryMaxMs, probeMaxMs: options.probeMaxMs, now, random });
     const { maxRetryDurationMs } = options;
@@ -86,6 +87,7 @@ class BatchingPipeline implements Pipeline, ExitParticipant {
     // promise pending (exit code 13). It is armed only while the buffer holds events.
     this.#scheduler = new SendScheduler({
       flushIntervalMs: options.flushIntervalMs,
+      lingerMs: options.lingerMs,
       keepAlive: !handleExit,
       isIdle: () => this.#batches.isIdle,
       hasBuffered: () => this.#buffer.length > 0,

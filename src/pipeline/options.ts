@@ -31,6 +31,15 @@ export interface BatchingOptions {
   readonly maxBatchBytes?: number;
   /** Longest time an event waits in the buffer before its batch is sent, 1–600000 ms. @default 1000 */
   readonly flushIntervalMs?: number;
+  /**
+   * Least time between the starts of two partial batches, 0–60000 ms, ≤ `flushIntervalMs`. A client that
+   * sent nothing for this long sends a lone event at once; under steady traffic on a fast link, events
+   * that arrive within this long of the previous request go together in the next one instead of one
+   * request each (docs/pipeline.md "Adaptive sending"). Full batches never wait. 0 sends whenever
+   * nothing is in flight.
+   * @default 5
+   */
+  readonly lingerMs?: number;
   /** Most batch requests in flight at once, 1–64. @default 4 */
   readonly concurrency?: number;
   /** Most events held unacknowledged (buffered, in flight or waiting for a retry), ≥ 1. @default 100000 */
@@ -109,6 +118,7 @@ export const BATCHING_DEFAULTS: ResolvedBatchingOptions = Object.freeze({
   maxBatchSize: MAX_BATCH_SIZE,
   maxBatchBytes: 4 * 1024 * 1024,
   flushIntervalMs: 1000,
+  lingerMs: 5,
   concurrency: 4,
   maxBufferedEvents: 100_000,
   maxBufferedBytes: 64 * 1024 * 1024,
@@ -129,7 +139,7 @@ export const BATCHING_DEFAULTS: ResolvedBatchingOptions = Object.freeze({
 const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(BATCHING_DEFAULTS));
 
 /** Options that shape batches: meaningless, so refused, when `enabled` is false. */
-const BUFFERING_KEYS = ['maxBatchSize', 'maxBatchBytes', 'flushIntervalMs'] as const;
+const BUFFERING_KEYS = ['maxBatchSize', 'maxBatchBytes', 'flushIntervalMs', 'lingerMs'] as const;
 /** Options of `overflow: 'block'`: refused with `'reject'` rather than silently ignored. */
 const BLOCK_KEYS = ['blockTimeoutMs', 'maxBlockedRecords'] as const;
 
@@ -138,6 +148,7 @@ const RANGES: ReadonlyArray<readonly [keyof BatchingOptions, number, number]> = 
   ['maxBatchSize', 1, MAX_BATCH_SIZE],
   ['maxBatchBytes', 1024, MAX_BODY_BYTES],
   ['flushIntervalMs', 1, 600_000],
+  ['lingerMs', 0, 60_000],
   ['concurrency', 1, 64],
   ['maxBufferedEvents', 1, Number.MAX_SAFE_INTEGER],
   ['maxBufferedBytes', 1024, Number.MAX_SAFE_INTEGER],
@@ -183,6 +194,7 @@ export function resolveBatchingOptions(input: BatchingOptions | false | undefine
     ...resolved,
     maxBatchSize: Math.min(resolved.maxBatchSize, resolved.maxBufferedEvents),
     maxBatchBytes: Math.min(resolved.maxBatchBytes, resolved.maxBufferedBytes),
+    lingerMs: Math.min(resolved.lingerMs, resolved.flushIntervalMs),
   };
 }
 
@@ -199,6 +211,9 @@ function assertConsistent(given: BatchingOptions, resolved: ResolvedBatchingOpti
     for (const key of BLOCK_KEYS) {
       if (given[key] !== undefined) throw new BearLumenValidationError(`batching.${key}`, "has no effect unless batching.overflow is 'block'", given[key]);
     }
+  }
+  if (given.lingerMs !== undefined && given.lingerMs > resolved.flushIntervalMs) {
+    throw new BearLumenValidationError('batching.lingerMs', `must be <= batching.flushIntervalMs (${resolved.flushIntervalMs}): no event waits longer than that`, given.lingerMs);
   }
   if (given.maxBatchSize !== undefined && given.maxBatchSize > resolved.maxBufferedEvents) {
     throw new BearLumenValidationError('batching.maxBatchSize', `must be <= batching.maxBufferedEvents (${resolved.maxBufferedEvents}): a batch could never fill`, given.maxBatchSize);

@@ -111,6 +111,38 @@ describe('batch triggers', () => {
     expect(c.stats()).toMatchObject({ delivered: 8, batches: 6 });
   });
 
+  it('under a steady trickle, batches start at least lingerMs apart instead of one request per event', async () => {
+    const agent = `linger-${++run}`;
+    const lingerMs = 20;
+    const c = client({ lingerMs, flushIntervalMs: 600_000 });
+    const batches = batchesOf(c);
+    const pending: Array<Promise<unknown>> = [];
+    const started = performance.now();
+    // One event per timer turn (~1 ms apart): the local server answers each request well within that,
+    // so with lingerMs 0 nearly every event would be a request of its own.
+    for (let q = 1; q <= 80; q++) {
+      pending.push(c.usage.record(tagged(agent)(q)));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const elapsed = performance.now() - started;
+    await c.flush();
+    await Promise.all(pending);
+    expect(batches.reduce((sum, b) => sum + b.count, 0)).toBe(80);
+    // Batch starts are at least lingerMs apart, so at most one per lingerMs, plus the one that opened
+    // the trickle and the one flush() cut.
+    expect(batches.length).toBeLessThanOrEqual(Math.floor(elapsed / lingerMs) + 2);
+    expect(await stored(agent)).toBe(80);
+  });
+
+  it('an awaited record() in a loop never lingers: each call is a reply to the previous acknowledgement', async () => {
+    const agent = `reply-${++run}`;
+    // A one-minute linger: if a reply lingered, the second call would not settle within the test's timeout.
+    const c = client({ lingerMs: 60_000, flushIntervalMs: 600_000 });
+    for (let q = 1; q <= 5; q++) expect(await c.usage.record(tagged(agent)(q))).toMatchObject({ recorded: true });
+    expect(c.stats()).toMatchObject({ delivered: 5, batches: 5 });
+    expect(await stored(agent)).toBe(5);
+  });
+
   it('while a batch is in flight, accumulates the next events and sends them together once it settles', async () => {
     const agent = `group-${++run}`;
     const p = await proxy();

@@ -30,6 +30,8 @@ describe('resolveBatchingOptions', () => {
     [{ spoolDir: 42 }, 'batching.spoolDir must be a non-empty directory path without NUL bytes (got 42)'],
     [{ spoolSync: 'yes' }, 'batching.spoolSync must be a boolean (got "yes")'],
     [{ maxSpoolBytes: 1024 }, 'batching.maxSpoolBytes must be an integer between 1048576 and 9007199254740991 (got 1024)'],
+    [{ lingerMs: -1 }, 'batching.lingerMs must be an integer between 0 and 60000 (got -1)'],
+    [{ lingerMs: 2.5 }, 'batching.lingerMs must be an integer between 0 and 60000 (got 2.5)'],
   ])('rejects %j naming the option, the rule and the value', (input, message) => {
     expect(() => resolveBatchingOptions(input as never)).toThrow(BearLumenValidationError);
     expect(() => resolveBatchingOptions(input as never)).toThrow(message);
@@ -40,6 +42,8 @@ describe('resolveBatchingOptions', () => {
     [{ maxBatchBytes: 8192, maxBufferedBytes: 4096 }, 'batching.maxBatchBytes must be <= batching.maxBufferedBytes (4096): a batch could never fill (got 8192)'],
     [{ enabled: false, flushIntervalMs: 50 }, 'batching.flushIntervalMs has no effect when batching.enabled is false'],
     [{ enabled: false, maxBatchSize: 10 }, 'batching.maxBatchSize has no effect when batching.enabled is false'],
+    [{ enabled: false, lingerMs: 0 }, 'batching.lingerMs has no effect when batching.enabled is false'],
+    [{ flushIntervalMs: 50, lingerMs: 100 }, 'batching.lingerMs must be <= batching.flushIntervalMs (50): no event waits longer than that (got 100)'],
     [{ blockTimeoutMs: 100 }, "batching.blockTimeoutMs has no effect unless batching.overflow is 'block'"],
     [{ overflow: 'reject', maxBlockedRecords: 5 }, "batching.maxBlockedRecords has no effect unless batching.overflow is 'block'"],
     [{ enabled: 'no' }, 'batching.enabled must be a boolean'],
@@ -51,6 +55,10 @@ describe('resolveBatchingOptions', () => {
 
   it('lowers a default batch bound to a smaller buffer bound given alone', () => {
     expect(resolveBatchingOptions({ maxBufferedEvents: 50 })).toMatchObject({ maxBatchSize: 50, maxBufferedEvents: 50 });
+    // The same for the linger under a shorter flush interval.
+    expect(resolveBatchingOptions({ flushIntervalMs: 2 })).toMatchObject({ flushIntervalMs: 2, lingerMs: 2 });
+    expect(resolveBatchingOptions({})).toMatchObject({ flushIntervalMs: 1000, lingerMs: 5 });
+    expect(resolveBatchingOptions({ lingerMs: 0 })).toMatchObject({ lingerMs: 0 });
     expect(resolveBatchingOptions({ maxBufferedBytes: 100_000 })).toMatchObject({ maxBatchBytes: 100_000 });
   });
 
