@@ -95,6 +95,18 @@ export function buildPlan({ quick }) {
       plan.push({ id: `spool-turns:bench:${spool}`, figure: 'spool-turns', script: 'turns.mjs', args: { event: 'bench', spool, n: 1000, rounds: 2 }, timeoutMs: 60_000 });
     }
   }
+  // Figure 9: steady traffic, 5 events per ms each in a turn of its own, CPU per event after a warm-up;
+  // ours with the default linger and with lingerMs 0 (the behaviour before it), and the peers' defaults.
+  // The CI smoke runs ours briefly (1 s + 1 s) so the case keeps working.
+  const steady = quick ? { perMs: 5, seconds: 1, warmup: 1 } : { perMs: 5, seconds: 6, warmup: 6 };
+  const steadyCases = [
+    ['ours:default', 'ours', {}],
+    ['ours:linger0', 'ours', { lingerMs: 0 }],
+    ...(quick ? [] : PEERS.map((sdk) => [`${sdk}:default`, sdk, {}])),
+  ];
+  for (const [name, sdk, settings] of steadyCases) {
+    plan.push({ id: `steady:${name}`, figure: 'steady', script: 'steady.mjs', args: { sdk, settings, ...steady }, timeoutMs: 120_000 });
+  }
   plan.push({ id: 'ceiling:encode', figure: 'ceiling-encode', script: 'ceiling-encode.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'ceiling:post', figure: 'ceiling-post', script: 'ceiling-post.mjs', args: { n: N }, timeoutMs: 60_000 });
   plan.push({ id: 'server:ingest', figure: 'ingest', script: 'server-ingest.mjs', args: { n: S }, timeoutMs: 120_000 });

@@ -178,6 +178,20 @@ export function renderReport({ results, meta }) {
     pass: verdict([awaited], () => awaited <= 10),
   });
 
+  // 9. steady traffic
+  const steadyOurs = med('steady:ours:default', 'cpuUsPerEvent');
+  const steadyZero = med('steady:ours:linger0', 'cpuUsPerEvent');
+  const perRequest = (id) => fmt(med(id, 'eventsPerRequest'), 1);
+  const steadyArgs = results['steady:ours:default']?.[0];
+  push({
+    figure: `(9) steady traffic: ${steadyArgs?.perMs ?? 5} events per ms, each in a turn of its own, process CPU µs per event after ${steadyArgs?.warmup ?? 6} s of warm-up (default settings; ours: lingerMs 5)`,
+    cells: COLUMNS.map(([sdk, config]) => (config === 'default' ? cell(get(`steady:${sdk}:default`, 'cpuUsPerEvent'), 1, 1) : '')),
+    ceiling: '—',
+    ratio: `lingerMs 0: ${fmt(steadyZero, 1)} µs, ${perRequest('steady:ours:linger0')} events per request → ours ${fmt(steadyOurs / steadyZero)}× of it, ${perRequest('steady:ours:default')} per request; posthog/ours ${fmt(med('steady:posthog:default', 'cpuUsPerEvent') / steadyOurs)}× (${perRequest('steady:posthog:default')} per request)`,
+    target: '≤ 0.5× lingerMs 0, complete',
+    pass: verdict([steadyOurs, steadyZero], () => steadyOurs <= 0.5 * steadyZero && allComplete('steady:ours:default') && allComplete('steady:ours:linger0')),
+  });
+
   // Ceilings
   push({
     figure: '(C1) ceiling: JSON.stringify of 1000-event batches, events/s',

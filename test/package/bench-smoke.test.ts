@@ -20,6 +20,10 @@ interface RunResult {
   complete?: boolean;
   unhandledRejections?: number;
   bytesPerEvent?: number;
+  requests?: number;
+  cpuUsPerEvent?: number;
+  dropped?: number | null;
+  settings?: Record<string, unknown>;
 }
 interface Raw {
   meta: { errors: Record<string, string[]>; runs: number; quick: boolean };
@@ -79,6 +83,18 @@ describe('bench --quick (CI smoke)', () => {
       for (const run of only(id)) expect(Number.isFinite(run.ownWallNsPerTurn), id).toBe(true);
     }
     expect(report).toContain('(8j) bench event, one record() per event-loop turn');
+  });
+
+  it('measures steady traffic with the default linger and with lingerMs 0, every event delivered once', () => {
+    for (const id of ['steady:ours:default', 'steady:ours:linger0']) {
+      for (const run of only(id)) {
+        expect({ id, complete: run.complete, duplicates: run.duplicates, dropped: run.dropped }).toEqual({ id, complete: true, duplicates: 0, dropped: 0 });
+        expect(run.requests, id).toBeGreaterThan(0);
+        expect(Number.isFinite(run.cpuUsPerEvent), id).toBe(true);
+      }
+    }
+    for (const run of only('steady:ours:linger0')) expect(run.settings).toEqual({ lingerMs: 0 });
+    expect(report).toContain('(9) steady traffic');
   });
 
   it('writes the report: every figure row, the peers side by side, and the per-round ratios', () => {
