@@ -71,6 +71,18 @@ describe('a fire-and-forget record() that fails never crashes the process', () =
     expect(stderr).not.toContain('do-not-log-this-payload');
   });
 
+  it('an async drop listener whose promise rejects: exit 0, logged as a failed listener, the drop still counted', async () => {
+    const { code, stdout, stderr } = await runTrigger('async-listener-rejects');
+    expect(stderr).not.toMatch(/unhandled|Error:.*\n\s+at /i);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { drops: unknown[]; stats: { droppedByReason: object } };
+    expect(result.drops).toEqual([{ reason: 'invalid', count: 1, events: [] }]);
+    expect(result.stats.droppedByReason).toEqual({ invalid: 1 });
+    const failures = stderr.split('\n').filter((line) => line.includes("a 'drop' listener threw (or its promise rejected)"));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain('alerting webhook failed');
+  });
+
   it.each([
     ['after-shutdown', 'closed'],
     ['buffer-full', 'buffer_full'],
