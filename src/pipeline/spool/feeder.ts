@@ -169,9 +169,9 @@ export class SegmentFeeder {
   }
 
   async #feedClaimed(path: string, target: ReplayTarget): Promise<void> {
-    let read: ReturnType<typeof readSegment>;
+    let read: Awaited<ReturnType<typeof readSegment>>;
     try {
-      read = readSegment(this.#host.fs, path);
+      read = await readSegment(this.#host.fs, path);
     } catch (error) {
       this.#host.readFailed(error);
       return;
@@ -196,9 +196,9 @@ export class SegmentFeeder {
       this.#host.release(segment);
       return;
     }
-    let read: ReturnType<typeof readSegment>;
+    let read: Awaited<ReturnType<typeof readSegment>>;
     try {
-      read = readSegment(this.#host.fs, segment.path);
+      read = await readSegment(this.#host.fs, segment.path);
     } catch (error) {
       // Left on disk (never deleted: `keep`), for the next client; its events stay counted as waiting.
       segment.keep = true;

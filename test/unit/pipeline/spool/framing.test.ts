@@ -99,17 +99,47 @@ describe('spool framing', () => {
     expect(decodeSegment(segmentHeader().subarray(0, 5))).toEqual({ kind: 'empty' });
   });
 
-  it('replays format 1 (one event per record, as the previous version wrote) and format 2 (runs); a run element that is not an event counts as corrupt', () => {
+  it('parses a segment a slice at a time, letting other callbacks run in between, with the same result', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bearlumen-framing-'));
+    try {
+      const wire = Array.from({ length: 60 }, (_, n) => ({ eventType: 'token_usage', metricName: 'm', quantity: n, idempotencyKey: `k${n}`, timestamp: '2026-01-01T00:00:00.000Z' }));
+      const path = join(dir, 'runs.seg');
+      // Six runs of ten events, ~1 KB each.
+      writeFileSync(path, Buffer.concat([segmentHeader(), records([0, 1, 2, 3, 4, 5].map((r) => JSON.stringify(wire.slice(r * 10, r * 10 + 10))))]));
+      /** How many setImmediate turns pass before `read` settles. */
+      const countTurns = async (read: Promise<unknown>): Promise<number> => {
+        let turns = 0;
+        let isDone = false;
+        void read.then(() => (isDone = true));
+        while (!isDone) {
+          turns += 1;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return turns;
+      };
+      const whole = readSegment(nodeSpoolFs, path, Number.POSITIVE_INFINITY);
+      expect(await countTurns(whole)).toBe(1);
+      await expect(whole).resolves.toEqual({ kind: 'events', events: wire, corruptRecords: 0, bytes: expect.any(Number) as number });
+      // A slice of 1 byte: one run per turn, so the read spans several turns.
+      const sliced = readSegment(nodeSpoolFs, path, 1);
+      expect(await countTurns(sliced)).toBeGreaterThanOrEqual(5);
+      await expect(sliced).resolves.toEqual(await whole);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('replays format 1 (one event per record, as the previous version wrote) and format 2 (runs); a run element that is not an event counts as corrupt', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bearlumen-framing-'));
     try {
       const wire = Array.from({ length: 4 }, (_, n) => ({ eventType: 'token_usage', metricName: 'm', quantity: n, idempotencyKey: `k${n}`, timestamp: '2026-01-01T00:00:00.000Z' }));
       const v1 = join(dir, 'v1.seg');
       writeFileSync(v1, Buffer.concat([segmentHeader(1), records(wire.map((event) => JSON.stringify(event)))]));
-      expect(readSegment(nodeSpoolFs, v1)).toMatchObject({ kind: 'events', events: wire, corruptRecords: 0 });
+      await expect(readSegment(nodeSpoolFs, v1)).resolves.toMatchObject({ kind: 'events', events: wire, corruptRecords: 0 });
       const v2 = join(dir, 'v2.seg');
       const runs = [JSON.stringify(wire.slice(0, 3)), JSON.stringify([wire[3], { not: 'an event' }])];
       writeFileSync(v2, Buffer.concat([segmentHeader(), records(runs)]));
-      expect(readSegment(nodeSpoolFs, v2)).toMatchObject({ kind: 'events', events: wire, corruptRecords: 1 });
+      await expect(readSegment(nodeSpoolFs, v2)).resolves.toMatchObject({ kind: 'events', events: wire, corruptRecords: 1 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
