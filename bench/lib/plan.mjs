@@ -88,6 +88,9 @@ export function buildPlan({ quick }) {
       plan.push({ id: `spool-turns:${event}:${spool}`, figure: 'spool-turns', script: 'turns.mjs', args: { event, spool, n: spool === 'sync' ? 2000 : 20_000 }, timeoutMs: 120_000 });
     }
   }
+  // (8k): the event loop's longest stall while a new client replays what a SIGKILLed process left.
+  // The CI smoke runs it small, so the case keeps working.
+  plan.push({ id: 'spool-replay', figure: 'spool-replay', script: 'replay-stall.mjs', args: { n: quick ? 5000 : 100_000 }, flags: big, timeoutMs: 120_000 });
   // The CI smoke runs (8j) small (two short processes), so the case keeps working and the spool works
   // from the built package.
   if (quick) {

@@ -24,6 +24,7 @@ interface RunResult {
   cpuUsPerEvent?: number;
   dropped?: number | null;
   settings?: Record<string, unknown>;
+  longestGapMs?: number;
 }
 interface Raw {
   meta: { errors: Record<string, string[]>; runs: number; quick: boolean };
@@ -83,6 +84,14 @@ describe('bench --quick (CI smoke)', () => {
       for (const run of only(id)) expect(Number.isFinite(run.ownWallNsPerTurn), id).toBe(true);
     }
     expect(report).toContain('(8j) bench event, one record() per event-loop turn');
+  });
+
+  it('replays what a SIGKILLed process left in its spool, every event once, and reports the longest stall', () => {
+    for (const run of only('spool-replay')) {
+      expect({ complete: run.complete, duplicates: run.duplicates }).toEqual({ complete: true, duplicates: 0 });
+      expect(Number.isFinite(run.longestGapMs)).toBe(true);
+    }
+    expect(report).toContain('(8k) replay:');
   });
 
   it('measures steady traffic with the default linger and with lingerMs 0, every event delivered once', () => {
