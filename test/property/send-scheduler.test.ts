@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SendScheduler } from '../../src/pipeline/send-scheduler';
 
 const SEED = Number(process.env['BEARLUMEN_PROPERTY_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
-const RUNS = Number(process.env['BEARLUMEN_FUZZ_RUNS'] ?? 200);
+const RUNS = Number(process.env['BEARLUMEN_PROPERTY_RUNS'] ?? 200);
 const MAX_BATCH = 8;
 
 type Action =
