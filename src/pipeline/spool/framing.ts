@@ -81,31 +81,56 @@ export type DecodedSegment =
   | { kind: 'newer'; version: number }
   | { kind: 'unreadable' };
 
+/** A segment's header checked: its records can be read (`records()`), or why not. */
+export type SegmentHeader = { kind: 'ok' } | { kind: 'empty' } | { kind: 'newer'; version: number } | { kind: 'unreadable' };
+
+/** One step of reading records: an intact payload, or a bad record skipped (counted once). */
+export type SegmentRecord = { payload: Buffer } | { payload: undefined };
+
 /**
  * Reads every intact record of a segment (`empty`: a file cut before its header was complete, holding nothing). A bad record (torn, wrong checksum, impossible length) counts
  * once, and reading resumes at the next offset where a whole record checks out, so one garbled record
  * costs only itself.
  */
 export function decodeSegment(data: Buffer): DecodedSegment {
+  const header = checkHeader(data);
+  if (header.kind !== 'ok') return header;
+  const payloads: Buffer[] = [];
+  let corruptRecords = 0;
+  for (const record of records(data)) {
+    if (record.payload === undefined) corruptRecords += 1;
+    else payloads.push(record.payload);
+  }
+  return { kind: 'ok', payloads, corruptRecords };
+}
+
+/** Whether `data` starts with a segment header this version reads. */
+export function checkHeader(data: Buffer): SegmentHeader {
   // A crash between creating the file and writing its header leaves it empty or with part of the header.
   if (data.length < HEADER_BYTES && data.equals(segmentHeader().subarray(0, data.length))) return { kind: 'empty' };
   if (data.length < HEADER_BYTES || data.toString('latin1', 0, 4) !== SEGMENT_MAGIC) return { kind: 'unreadable' };
   const version = data[4] as number;
   if (version > SEGMENT_VERSION) return { kind: 'newer', version };
-  const payloads: Buffer[] = [];
-  let corruptRecords = 0;
+  return { kind: 'ok' };
+}
+
+/**
+ * The records of a segment whose header `checkHeader` accepted, one at a time, each checksum checked
+ * as it is reached: a reader can stop between records (the read-back yields to the event loop, which
+ * matters on Node 18, whose CRC-32 runs in JavaScript).
+ */
+export function* records(data: Buffer): Generator<SegmentRecord, void, undefined> {
   let offset = HEADER_BYTES;
   while (offset < data.length) {
     const length = recordAt(data, offset);
     if (length >= 0) {
-      payloads.push(data.subarray(offset + RECORD_HEADER_BYTES, offset + RECORD_HEADER_BYTES + length));
+      yield { payload: data.subarray(offset + RECORD_HEADER_BYTES, offset + RECORD_HEADER_BYTES + length) };
       offset += RECORD_HEADER_BYTES + length;
       continue;
     }
-    corruptRecords += 1;
+    yield { payload: undefined };
     offset = nextRecord(data, offset + 1);
   }
-  return { kind: 'ok', payloads, corruptRecords };
 }
 
 /** The payload length of an intact record at `offset`, or -1. */
