@@ -9,7 +9,7 @@ export type ReplayableSegment =
   | { kind: 'unreadable'; bytes: number };
 
 /** Payload bytes checked and parsed per event-loop turn while a segment is read back (~2 ms). */
-export const PARSE_SLICE_BYTES = 512 * 1024;
+const PARSE_SLICE_BYTES = 512 * 1024;
 
 /**
  * Reads a claimed segment back into wire events, exactly as they were first recorded (idempotency key
